@@ -1,0 +1,397 @@
+"""SIP header fields: names, the ordered multi-map, comma-list splitting, CSeq.
+
+Header values are kept raw (as text, with the exact source line for a byte-exact
+round trip) and only parsed when asked for, as sippy's b2bua does: the hot path
+is the parser, and most headers of most messages are never looked at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import SipParseError
+
+# RFC 3261 7.3.3 and later RFCs (3265, 3515, 3841, 3892, 4028, 4474): compact forms.
+COMPACT_FORMS: dict[str, str] = {
+    "a": "accept-contact",
+    "b": "referred-by",
+    "c": "content-type",
+    "d": "request-disposition",
+    "e": "content-encoding",
+    "f": "from",
+    "i": "call-id",
+    "j": "reject-contact",
+    "k": "supported",
+    "l": "content-length",
+    "m": "contact",
+    "n": "identity-info",
+    "o": "event",
+    "r": "refer-to",
+    "s": "subject",
+    "t": "to",
+    "u": "allow-events",
+    "v": "via",
+    "x": "session-expires",
+    "y": "identity",
+}
+
+# How we spell a header we add ourselves (RFC 3261 20 spelling).
+_SPELLING: dict[str, str] = {
+    "call-id": "Call-ID",
+    "cseq": "CSeq",
+    "www-authenticate": "WWW-Authenticate",
+    "mime-version": "MIME-Version",
+    "rack": "RAck",
+    "rseq": "RSeq",
+    "sip-etag": "SIP-ETag",
+    "sip-if-match": "SIP-If-Match",
+    "p-asserted-identity": "P-Asserted-Identity",
+}
+
+# Headers whose values form a comma-separated list (RFC 3261 7.3.1) and may be
+# split and combined. Not in the list: headers whose grammar contains commas
+# that are not separators (Date, the four authentication headers, Subject,
+# User-Agent, Server, Retry-After, Timestamp ...) and every unknown header.
+LIST_HEADERS: frozenset[str] = frozenset(
+    {
+        "accept",
+        "accept-contact",
+        "accept-encoding",
+        "accept-language",
+        "alert-info",
+        "allow",
+        "allow-events",
+        "call-info",
+        "contact",
+        "content-encoding",
+        "content-language",
+        "error-info",
+        "history-info",
+        "in-reply-to",
+        "p-asserted-identity",
+        "path",
+        "proxy-require",
+        "reason",
+        "record-route",
+        "reject-contact",
+        "request-disposition",
+        "require",
+        "route",
+        "service-route",
+        "supported",
+        "unsupported",
+        "via",
+        "warning",
+    }
+)
+
+# RFC 3261 20: header fields that may appear at most once.
+SINGLE_HEADERS: frozenset[str] = frozenset(
+    {"call-id", "cseq", "from", "to", "max-forwards", "content-length"}
+)
+
+_KEY_CACHE_SEED = (
+    "Via",
+    "From",
+    "To",
+    "Call-ID",
+    "CSeq",
+    "Contact",
+    "Max-Forwards",
+    "Content-Length",
+    "Content-Type",
+    "Route",
+    "Record-Route",
+    "Allow",
+    "Supported",
+    "User-Agent",
+    "Expires",
+    "Authorization",
+    "Proxy-Authorization",
+    "WWW-Authenticate",
+    "Proxy-Authenticate",
+)
+
+
+def _compute_key(name: str) -> str:
+    low = name.lower()
+    return COMPACT_FORMS.get(low, low)
+
+
+# Read-only lookup table built once: the usual spellings to their key.
+_KNOWN_KEYS: dict[str, str] = {}
+for _n in _KEY_CACHE_SEED:
+    _KNOWN_KEYS[_n] = _compute_key(_n)
+    _KNOWN_KEYS[_n.lower()] = _compute_key(_n)
+for _c, _long in COMPACT_FORMS.items():
+    _KNOWN_KEYS[_c] = _long
+    _KNOWN_KEYS[_c.upper()] = _long
+del _n, _c, _long
+
+
+def header_key(name: str) -> str:
+    """The canonical lookup key of a header name: lower case, long form."""
+    key = _KNOWN_KEYS.get(name)
+    if key is None:
+        key = _compute_key(name.strip())
+    return key
+
+
+def header_spelling(name: str) -> str:
+    """The conventional spelling of a header name, for headers we write."""
+    key = header_key(name)
+    spelled = _SPELLING.get(key)
+    if spelled is not None:
+        return spelled
+    if len(name) == 1 or name.islower() or name.isupper():
+        return "-".join(part.capitalize() for part in key.split("-"))
+    return name
+
+
+def split_comma_list(value: str) -> list[str]:
+    """Split a header value at the commas that separate list elements.
+
+    Commas inside double quotes (with backslash quoted-pairs) and inside
+    ``<...>`` are not separators (RFC 3261 7.3.1, 25.1). Elements are stripped
+    of surrounding whitespace. An empty element (``a,,b``) is kept as ``""``
+    so that the caller can reject it where the grammar forbids it.
+    """
+    if "," not in value:
+        return [value.strip()]
+    if '"' not in value and "<" not in value:
+        return [part.strip() for part in value.split(",")]
+    parts: list[str] = []
+    start = 0
+    in_quotes = False
+    in_angle = False
+    i = 0
+    n = len(value)
+    while i < n:
+        ch = value[i]
+        if in_quotes:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_quotes = False
+        elif ch == '"':
+            in_quotes = True
+        elif in_angle:
+            if ch == ">":
+                in_angle = False
+        elif ch == "<":
+            in_angle = True
+        elif ch == ",":
+            parts.append(value[start:i].strip())
+            start = i + 1
+        i += 1
+    parts.append(value[start:].strip())
+    return parts
+
+
+class Headers:
+    """The ordered header fields of a SIP message.
+
+    Each field keeps its name as written, its value (unfolded, trimmed) and
+    the exact source text of the field so that an unmodified message
+    serializes byte for byte as received. Lookups are by long or compact
+    name, case-insensitively.
+    """
+
+    __slots__ = ("_fields", "_index", "_parsed", "pristine")
+
+    def __init__(self, fields: list[tuple[str, str]] | None = None) -> None:
+        # Each field: (key, name, value, raw_text or None)
+        self._fields: list[Any] = []
+        self._index: dict[str, list[int]] | None = None
+        self._parsed: dict[str, Any] = {}
+        # True while the fields are exactly those parsed from the wire.
+        self.pristine = False
+        if fields:
+            for name, value in fields:
+                self.add(name, value)
+
+    @classmethod
+    def _from_parsed(cls, fields: list[Any]) -> Headers:
+        headers = cls.__new__(cls)
+        headers._fields = fields
+        headers._index = None
+        headers._parsed = {}
+        headers.pristine = True
+        return headers
+
+    def _get_index(self) -> dict[str, list[int]]:
+        index = self._index
+        if index is None:
+            index = {}
+            for i, field in enumerate(self._fields):
+                index.setdefault(field[0], []).append(i)
+            self._index = index
+        return index
+
+    def _changed(self) -> None:
+        self.pristine = False
+        self._index = None
+        self._parsed.clear()
+
+    # -- reading -----------------------------------------------------------
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and header_key(name) in self._get_index()
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        """Iterate (name as written, value) over every field in order."""
+        for field in self._fields:
+            yield field[1], field[2]
+
+    def values(self, name: str) -> list[str]:
+        """Every field value of this header, unsplit, in order."""
+        positions = self._get_index().get(header_key(name))
+        if not positions:
+            return []
+        fields = self._fields
+        return [fields[i][2] for i in positions]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value of a header as text, or ``default``.
+
+        For list headers (Via, Contact, Route ...) this is the first element of
+        the list, so ``get("Via")`` is the top Via even when several Vias share
+        one line.
+        """
+        key = header_key(name)
+        positions = self._get_index().get(key)
+        if not positions:
+            return default
+        value: str = self._fields[positions[0]][2]
+        if key in LIST_HEADERS and "," in value:
+            return split_comma_list(value)[0]
+        return value
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of a header; comma-separated lists are split."""
+        key = header_key(name)
+        positions = self._get_index().get(key)
+        if not positions:
+            return []
+        fields = self._fields
+        if key not in LIST_HEADERS:
+            return [fields[i][2] for i in positions]
+        result: list[str] = []
+        for i in positions:
+            result.extend(split_comma_list(fields[i][2]))
+        return result
+
+    def count(self, name: str) -> int:
+        """How many fields (lines) carry this header."""
+        return len(self._get_index().get(header_key(name), ()))
+
+    # -- writing -----------------------------------------------------------
+    def add(self, name: str, value: str, *, first: bool = False) -> None:
+        """Append a field (or insert it before every other field of that name)."""
+        key = header_key(name)
+        field = (key, header_spelling(name), str(value), None)
+        if first:
+            positions = self._get_index().get(key)
+            at = positions[0] if positions else len(self._fields)
+            self._fields.insert(at, field)
+        else:
+            self._fields.append(field)
+        self._changed()
+
+    def set(self, name: str, value: str) -> None:
+        """Replace every field of this header by one field with ``value``."""
+        key = header_key(name)
+        positions = self._get_index().get(key)
+        if not positions:
+            self.add(name, value)
+            return
+        first = positions[0]
+        self._fields[first] = (key, self._fields[first][1], str(value), None)
+        for i in reversed(positions[1:]):
+            del self._fields[i]
+        self._changed()
+
+    def remove(self, name: str) -> int:
+        """Remove every field of this header; returns how many were removed."""
+        key = header_key(name)
+        before = len(self._fields)
+        self._fields = [f for f in self._fields if f[0] != key]
+        self._changed()
+        return before - len(self._fields)
+
+    def remove_first(self, name: str) -> str | None:
+        """Remove the first list element of a header (e.g. the top Via)."""
+        key = header_key(name)
+        positions = self._get_index().get(key)
+        if not positions:
+            return None
+        i = positions[0]
+        field = self._fields[i]
+        items = split_comma_list(field[2]) if key in LIST_HEADERS else [field[2]]
+        removed = items[0]
+        if len(items) > 1:
+            self._fields[i] = (key, field[1], ", ".join(items[1:]), None)
+        else:
+            del self._fields[i]
+        self._changed()
+        return removed
+
+    def copy(self) -> Headers:
+        """A copy that can be changed without changing this one."""
+        new = Headers()
+        new._fields = list(self._fields)
+        return new
+
+    def cached(self, key: str) -> Any:
+        """A parsed value cached by the message accessors (internal)."""
+        return self._parsed.get(key)
+
+    def cache(self, key: str, value: Any) -> Any:
+        """Remember a parsed value until the headers change (internal)."""
+        self._parsed[key] = value
+        return value
+
+    def serialize(self) -> str:
+        """The header section text, each field ending with CRLF."""
+        out = []
+        for _key, name, value, raw in self._fields:
+            out.append(raw if raw is not None else f"{name}: {value}")
+        out.append("")
+        return "\r\n".join(out)
+
+    def __repr__(self) -> str:
+        return f"Headers({[(f[1], f[2]) for f in self._fields]!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Headers):
+            return NotImplemented
+        return [(f[0], f[2]) for f in self._fields] == [(f[0], f[2]) for f in other._fields]
+
+
+@dataclass(frozen=True, slots=True)
+class CSeq:
+    """The CSeq header: sequence number and method (RFC 3261 20.16)."""
+
+    number: int
+    method: str
+
+    @classmethod
+    def parse(cls, value: str) -> CSeq:
+        """Parse ``"4711 INVITE"``; the number must fit 32 bits (RFC 3261 8.1.1.5)."""
+        parts = value.split()
+        if len(parts) != 2:
+            raise SipParseError(f"malformed CSeq {value!r}: expected a number and a method")
+        number_text, method = parts
+        if not number_text.isdigit() or not number_text.isascii():
+            raise SipParseError(f"malformed CSeq {value!r}: sequence number is not a number")
+        number = int(number_text)
+        if number > 0xFFFFFFFF:
+            raise SipParseError(f"CSeq number {number_text} exceeds 2**32-1")
+        return cls(number, method)
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.method}"

@@ -1,0 +1,532 @@
+"""SIP messages: parsing, validation, serialization (RFC 3261 7, 8.2, 18.3).
+
+``parse_message(data)`` turns one datagram (or one framed stream message) into
+a :class:`SipRequest` or :class:`SipResponse`. Header values stay raw text until
+asked for; the headers every SIP element needs to judge a message (Via, From,
+To, Call-ID, CSeq, Content-Length, Max-Forwards, Contact) are checked at parse
+time, because a message that a UAS must answer with 400 should fail here, once,
+with the exact reason. Parsed forms are cached, so reading them afterwards
+costs a dictionary lookup.
+
+An unmodified parsed message serializes to exactly the bytes it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import SipParseError
+from .headers import (
+    COMPACT_FORMS,
+    LIST_HEADERS,
+    CSeq,
+    Headers,
+    _KNOWN_KEYS,
+    header_spelling,
+    split_comma_list,
+)
+from .status import KNOWN_METHODS, reason_phrase
+from .uri import NameAddress, SipUri, parse_uri
+from .via import Via
+
+SIP_VERSION = "SIP/2.0"
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
+_VERSION_RE = re.compile(r"SIP/[0-9]+\.[0-9]+\Z", re.I)
+_CALL_ID_RE = re.compile(r"[!-~]+\Z")
+# RFC 3261 20.17 / RFC 1123: Date is always in GMT.
+_DATE_RE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT\Z"
+)
+_UNFOLD_RE = re.compile(r"[ \t]*\r\n[ \t]+")
+
+_REQUIRED = ("call-id", "cseq", "from", "to", "via")
+_SINGLE = ("call-id", "cseq", "from", "to", "max-forwards")
+
+
+class SipMessage:
+    """Common part of requests and responses: headers and body."""
+
+    __slots__ = ("headers", "body", "_start_line", "_raw", "_raw_body")
+
+    headers: Headers
+    body: bytes
+
+    def __init__(self, headers: Headers | None = None, body: bytes = b"") -> None:
+        self.headers = headers if headers is not None else Headers()
+        self.body = body
+        self._start_line: str | None = None
+        self._raw: bytes | None = None
+        self._raw_body: bytes | None = None
+
+    # -- parsed views of the core headers (cached until the headers change) --
+    def _cached(self, key: str, parse: Any) -> Any:
+        headers = self.headers
+        value = headers._parsed.get(key, headers)
+        if value is headers:
+            value = headers.cache(key, parse())
+        return value
+
+    @property
+    def call_id(self) -> str | None:
+        """The Call-ID, or None when absent."""
+        return self._cached("call-id", lambda: self.headers.get("call-id"))
+
+    @property
+    def cseq(self) -> CSeq:
+        """The parsed CSeq header."""
+        return self._cached("cseq", lambda: CSeq.parse(self._required("cseq")))
+
+    @property
+    def vias(self) -> list[Via]:
+        """Every Via value, top first."""
+        return self._cached(
+            "via", lambda: [Via.parse(v) for v in self.headers.get_all("via")]
+        )
+
+    @property
+    def via(self) -> Via:
+        """The top Via."""
+        vias = self.vias
+        if not vias:
+            raise SipParseError("missing Via header")
+        return vias[0]
+
+    @property
+    def from_addr(self) -> NameAddress:
+        """The From header as a name-addr."""
+        return self._cached("from", lambda: NameAddress.parse(self._required("from")))
+
+    @property
+    def to_addr(self) -> NameAddress:
+        """The To header as a name-addr."""
+        return self._cached("to", lambda: NameAddress.parse(self._required("to")))
+
+    @property
+    def contacts(self) -> list[NameAddress]:
+        """Every Contact value (empty for ``Contact: *`` and when absent)."""
+        return self._cached("contact", self._parse_contacts)
+
+    @property
+    def is_wildcard_contact(self) -> bool:
+        """True for ``Contact: *`` (RFC 3261 10.2.2)."""
+        return self.headers.get("contact") == "*"
+
+    @property
+    def max_forwards(self) -> int | None:
+        """The Max-Forwards value, or None when absent."""
+        value = self.headers.get("max-forwards")
+        return None if value is None else _parse_number(value, "Max-Forwards")
+
+    @property
+    def content_type(self) -> str | None:
+        """The media type of the body, lower case, without parameters."""
+        value = self.headers.get("content-type")
+        if value is None:
+            return None
+        return value.split(";", 1)[0].strip().lower()
+
+    def _required(self, key: str) -> str:
+        value = self.headers.get(key)
+        if value is None:
+            raise SipParseError(f"missing {header_spelling(key)} header")
+        return value
+
+    def _parse_contacts(self) -> list[NameAddress]:
+        values = self.headers.get_all("contact")
+        if values == ["*"]:
+            return []
+        contacts = []
+        for value in values:
+            if not value:
+                raise SipParseError("empty element in Contact header")
+            if value == "*":
+                raise SipParseError("Contact '*' must be the only Contact value")
+            contacts.append(NameAddress.parse(value))
+        return contacts
+
+    def set_body(self, body: bytes, content_type: str | None = None) -> None:
+        """Replace the body, updating Content-Length (and Content-Type if given)."""
+        self.body = body
+        if content_type is not None:
+            self.headers.set("Content-Type", content_type)
+        elif not body:
+            self.headers.remove("Content-Type")
+        self.headers.set("Content-Length", str(len(body)))
+
+    def _start(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __bytes__(self) -> bytes:
+        raw = self._raw
+        if (
+            raw is not None
+            and self._start_line is not None
+            and self.headers.pristine
+            and self.body is self._raw_body
+        ):
+            return raw
+        start = self._start_line if self._start_line is not None else self._start()
+        head = f"{start}\r\n{self.headers.serialize()}\r\n"
+        return head.encode("utf-8", "surrogateescape") + self.body
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, SipMessage)
+        return self._start() == other._start() and self.headers == other.headers and (
+            self.body == other.body
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class SipRequest(SipMessage):
+    """A SIP request (RFC 3261 7.1)."""
+
+    __slots__ = ("_method", "_uri")
+
+    def __init__(
+        self,
+        method: str,
+        uri: Any,
+        headers: Headers | None = None,
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(headers, body)
+        self._method = method
+        self._uri = uri
+
+    @property
+    def method(self) -> str:
+        """The method, case-sensitive as on the wire (RFC 3261 7.1)."""
+        return self._method
+
+    @method.setter
+    def method(self, value: str) -> None:
+        self._method = value
+        self._start_line = None
+
+    @property
+    def uri(self) -> Any:
+        """The Request-URI, parsed (a SipUri, TelUri or AbsoluteUri)."""
+        uri = self._uri
+        if isinstance(uri, str):
+            uri = self._uri = parse_uri(uri)
+        return uri
+
+    @uri.setter
+    def uri(self, value: Any) -> None:
+        self._uri = value
+        self._start_line = None
+
+    def _start(self) -> str:
+        return f"{self._method} {self._uri} {SIP_VERSION}"
+
+    def __repr__(self) -> str:
+        return f"<SipRequest {self._method} {self._uri}>"
+
+
+class SipResponse(SipMessage):
+    """A SIP response (RFC 3261 7.2)."""
+
+    __slots__ = ("_status", "_reason")
+
+    def __init__(
+        self,
+        status: int,
+        reason: str | None = None,
+        headers: Headers | None = None,
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(headers, body)
+        self._status = status
+        self._reason = reason_phrase(status) if reason is None else reason
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        return self._status
+
+    @status.setter
+    def status(self, value: int) -> None:
+        self._status = value
+        self._start_line = None
+
+    @property
+    def reason(self) -> str:
+        """The reason phrase (may be empty)."""
+        return self._reason
+
+    @reason.setter
+    def reason(self, value: str) -> None:
+        self._reason = value
+        self._start_line = None
+
+    def _start(self) -> str:
+        return f"{SIP_VERSION} {self._status} {self._reason}"
+
+    def __repr__(self) -> str:
+        return f"<SipResponse {self._status} {self._reason}>"
+
+
+def _parse_number(value: str, name: str) -> int:
+    if not value.isdigit() or not value.isascii():
+        raise SipParseError(f"invalid {name} value {value!r}")
+    return int(value)
+
+
+def parse_message(data: bytes) -> SipRequest | SipResponse:
+    """Parse one SIP message from a datagram or a framed stream message.
+
+    Leading CRLFs are skipped (RFC 3261 7.5). Bytes beyond Content-Length are
+    ignored (RFC 3261 18.3); without Content-Length the body is the rest of the
+    data (datagram semantics). Raises :class:`SipParseError` for any input
+    that is not a well-formed message, with the status a UAS should answer.
+    """
+    start = 0
+    while data.startswith(b"\r\n", start):
+        start += 2
+    end = data.find(b"\r\n\r\n", start)
+    if end < 0:
+        if not data[start:]:
+            raise SipParseError("empty message")
+        raise SipParseError("no empty line after the header section")
+    head = data[start:end].decode("utf-8", "surrogateescape")
+    lines = head.split("\r\n")
+    if head.count("\n") != len(lines) - 1 or head.count("\r") != len(lines) - 1:
+        raise SipParseError("bare CR or LF in the header section")
+    first = lines[0]
+    message: SipRequest | SipResponse
+    if first[:4].upper() == "SIP/":
+        message = _parse_status_line(first)
+    else:
+        message = _parse_request_line(first)
+
+    if "\r\n " in head or "\r\n\t" in head:
+        fields = _parse_folded_fields(lines)
+    else:
+        del lines[0]
+        fields = _parse_fields(lines)
+    keys = [field[0] for field in fields]
+    headers = Headers._from_parsed(fields)
+    message.headers = headers
+
+    body_start = end + 4
+    if "content-length" in keys:
+        length = _content_length(fields, keys)
+        stop = body_start + length
+        if stop > len(data):
+            raise SipParseError(
+                f"Content-Length {length} is larger than the body ({len(data) - body_start} bytes)"
+            )
+    else:
+        stop = len(data)
+    body = bytes(data[body_start:stop])
+    _validate(message, headers, fields, keys)
+    message.body = body
+    message._raw_body = body
+    message._raw = bytes(data[start:stop]) if (start or stop != len(data)) else bytes(data)
+    message._start_line = first
+    return message
+
+
+def _parse_status_line(line: str) -> SipResponse:
+    parts = line.split(" ", 2)
+    version = parts[0]
+    if not _VERSION_RE.match(version):
+        raise SipParseError(f"malformed Status-Line {line[:80]!r}")
+    if version.upper() != SIP_VERSION:
+        raise SipParseError(f"SIP version {version!r} is not supported", 505)
+    if len(parts) < 2:
+        raise SipParseError(f"malformed Status-Line {line[:80]!r}")
+    code = parts[1]
+    if len(code) != 3 or not code.isdigit() or not code.isascii() or code[0] not in "123456":
+        raise SipParseError(f"invalid status code {code[:20]!r}")
+    reason = parts[2] if len(parts) == 3 else ""
+    response = SipResponse.__new__(SipResponse)
+    response._status = int(code)
+    response._reason = reason
+    return response
+
+
+def _parse_request_line(line: str) -> SipRequest:
+    parts = line.split(" ")
+    if len(parts) != 3:
+        if "" in parts:
+            raise SipParseError("extra whitespace in the Request-Line")
+        raise SipParseError(f"malformed Request-Line {line[:80]!r}")
+    method, uri_text, version = parts
+    if not _VERSION_RE.match(version):
+        raise SipParseError(f"malformed Request-Line {line[:80]!r}: bad SIP-Version")
+    if version.upper() != SIP_VERSION:
+        raise SipParseError(f"SIP version {version!r} is not supported", 505)
+    if not _TOKEN_RE.match(method):
+        raise SipParseError(f"invalid method {method[:40]!r}")
+    if uri_text.startswith("<"):
+        raise SipParseError("Request-URI must not be enclosed in '<' '>'")
+    if not uri_text:
+        raise SipParseError("empty Request-URI")
+    uri = parse_uri(uri_text)
+    if isinstance(uri, SipUri) and uri.headers:
+        # RFC 3261 19.1.1 table: headers are not allowed in a Request-URI.
+        raise SipParseError("Request-URI must not contain headers")
+    request = SipRequest.__new__(SipRequest)
+    request._method = method
+    request._uri = uri
+    return request
+
+
+def _key_of(name: str) -> str:
+    key = _KNOWN_KEYS.get(name)
+    if key is not None:
+        return key
+    stripped = name.rstrip(" \t")
+    if not _TOKEN_RE.match(stripped):
+        raise SipParseError(f"invalid header name {name[:40]!r}")
+    low = stripped.lower()
+    return COMPACT_FORMS.get(low, low)
+
+
+def _parse_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
+    # The hot loop: one partition and one dict lookup per header line.
+    fields: list[tuple[str, str, str, str]] = []
+    append = fields.append
+    known = _KNOWN_KEYS
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise SipParseError(f"header line without a colon: {line[:40]!r}")
+        key = known.get(name)
+        if key is None:
+            key = _key_of(name)
+        append((key, name, value.strip(" \t"), line))
+    return fields
+
+
+def _parse_folded_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
+    # RFC 3261 7.3.1: a line starting with whitespace continues the previous one.
+    groups: list[list[str]] = []
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t"):
+            if not groups:
+                raise SipParseError("header section starts with a continuation line")
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    fields: list[tuple[str, str, str, str]] = []
+    for group in groups:
+        raw = "\r\n".join(group)
+        name, sep, value = raw.partition(":")
+        if not sep:
+            raise SipParseError(f"header line without a colon: {group[0][:40]!r}")
+        name = name.rstrip(" \t\r\n")
+        fields.append((_key_of(name), name, _UNFOLD_RE.sub(" ", value).strip(" \t"), raw))
+    return fields
+
+
+def _content_length(fields: list[tuple[str, str, str, str]], keys: list[str]) -> int:
+    values = {fields[i][2] for i, key in enumerate(keys) if key == "content-length"}
+    if len(values) > 1:
+        raise SipParseError("conflicting Content-Length values")
+    value = values.pop()
+    if not value.isdigit() or not value.isascii():
+        raise SipParseError(f"invalid Content-Length {value[:20]!r}")
+    return int(value)
+
+
+def _validate(
+    message: SipRequest | SipResponse,
+    headers: Headers,
+    fields: list[tuple[str, str, str, str]],
+    keys: list[str],
+) -> None:
+    """Check the headers every element relies on (RFC 3261 8.1.1, 8.2, 20)."""
+    for key in _REQUIRED:
+        if key not in keys:
+            raise SipParseError(f"missing {header_spelling(key)} header")
+    if len(keys) != len(set(keys)):
+        for key in _SINGLE:
+            if keys.count(key) > 1:
+                raise SipParseError(f"duplicate {header_spelling(key)} header")
+    parsed = headers._parsed
+    call_id = parsed["call-id"] = fields[keys.index("call-id")][2]
+    if not _CALL_ID_RE.match(call_id):
+        raise SipParseError(f"invalid Call-ID {call_id[:40]!r}")
+    cseq = parsed["cseq"] = CSeq.parse(fields[keys.index("cseq")][2])
+    if isinstance(message, SipRequest) and cseq.method != message._method:
+        status = 400 if message._method in KNOWN_METHODS else 501
+        raise SipParseError(
+            f"CSeq method {cseq.method} does not match the request method {message._method}",
+            status,
+        )
+    parsed["from"] = NameAddress.parse(fields[keys.index("from")][2])
+    parsed["to"] = NameAddress.parse(fields[keys.index("to")][2])
+    vias: list[Via] = []
+    for i, key in enumerate(keys):
+        if key == "via":
+            value = fields[i][2]
+            if "," in value:
+                for item in split_comma_list(value):
+                    if not item:
+                        raise SipParseError(f"empty element in Via header {value[:60]!r}")
+                    vias.append(Via.parse(item))
+            else:
+                vias.append(Via.parse(value))
+    parsed["via"] = vias
+    if "max-forwards" in keys:
+        _parse_number(fields[keys.index("max-forwards")][2], "Max-Forwards")
+    if "contact" in keys:
+        message.contacts  # noqa: B018 - parse now so a bad Contact fails here
+    if "date" in keys:
+        date = fields[keys.index("date")][2]
+        if not _DATE_RE.match(date):
+            raise SipParseError(f"Date is not an RFC 1123 date in GMT: {date[:40]!r}")
+
+
+def build_response(
+    request: SipRequest,
+    status: int,
+    reason: str | None = None,
+    *,
+    to_tag: str | None = None,
+    body: bytes = b"",
+    content_type: str | None = None,
+) -> SipResponse:
+    """A response to ``request`` per RFC 3261 8.2.6.2.
+
+    Via, From, Call-ID and CSeq are copied; To is copied and gets ``to_tag``
+    when it has none (not for 100 Trying); Record-Route is copied into
+    responses that can establish a dialog (12.1.1).
+    """
+    headers = Headers()
+    for value in request.headers.values("via"):
+        headers.add("Via", value)
+    headers.add("From", request.headers.values("from")[0])
+    to_value = request.headers.values("to")[0]
+    if to_tag is not None and status != 100 and request.to_addr.tag is None:
+        to_value = f"{to_value};tag={to_tag}"
+    headers.add("To", to_value)
+    headers.add("Call-ID", request.headers.values("call-id")[0])
+    headers.add("CSeq", request.headers.values("cseq")[0])
+    if 100 < status < 300:
+        for value in request.headers.values("record-route"):
+            headers.add("Record-Route", value)
+    response = SipResponse(status, reason, headers)
+    if body or content_type:
+        response.set_body(body, content_type)
+    return response
+
+
+__all__ = [
+    "LIST_HEADERS",
+    "SIP_VERSION",
+    "SipMessage",
+    "SipRequest",
+    "SipResponse",
+    "build_response",
+    "parse_message",
+]

@@ -1,0 +1,188 @@
+"""Values of the SDP attributes a softphone reads (RFC 4566 6, 3264, 3605, 4568).
+
+Each type parses the text after ``a=<name>:`` and prints it back with
+``str()``. :mod:`tui_phone.sip.sdp` re-exports everything here; import from
+there.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .errors import SipParseError
+
+__all__ = [
+    "Attribute", "CryptoAttribute", "Direction", "RtcpAttribute", "RtpMap", "SdpParseError",
+    "parse_digits", "parse_fmtp", "parse_rtpmap",
+]  # fmt: skip
+
+#: One a= line: ``("rtpmap", "0 PCMU/8000")`` or ``("sendrecv", None)``.
+Attribute = tuple[str, str | None]
+
+# The longest number we convert; also keeps int() clear of CPython's
+# digit limit for int(str) on hostile input.
+_MAX_DIGITS = 40
+
+
+class SdpParseError(SipParseError):
+    """A session description the peer sent is malformed (status 400).
+
+    ``reason`` (also the ``str()``) is exact; errors found while parsing a
+    whole description start with ``"line N: "``.
+    """
+
+
+def parse_digits(text: str) -> int | None:
+    """``int(text)`` for 1*DIGIT (ASCII only, bounded length), else None."""
+    if not text or len(text) > _MAX_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
+class Direction(enum.StrEnum):
+    """Media direction attribute (RFC 4566 6, RFC 3264 5.1).
+
+    Always from the point of view of the side that wrote the SDP.
+    """
+
+    SENDRECV = "sendrecv"
+    SENDONLY = "sendonly"
+    RECVONLY = "recvonly"
+    INACTIVE = "inactive"
+
+    @property
+    def sends(self) -> bool:
+        """True if the writer of the SDP sends media."""
+        return self in (Direction.SENDRECV, Direction.SENDONLY)
+
+    @property
+    def receives(self) -> bool:
+        """True if the writer of the SDP receives media."""
+        return self in (Direction.SENDRECV, Direction.RECVONLY)
+
+    @classmethod
+    def from_flags(cls, sends: bool, receives: bool) -> Direction:
+        """The direction that sends and/or receives as given."""
+        if sends:
+            return cls.SENDRECV if receives else cls.SENDONLY
+        return cls.RECVONLY if receives else cls.INACTIVE
+
+    def reversed(self) -> Direction:
+        """The same stream seen from the other side (sendonly <-> recvonly)."""
+        return Direction.from_flags(self.receives, self.sends)
+
+    def intersect(self, other: Direction) -> Direction:
+        """Send only where both allow sending, receive only where both allow receiving."""
+        return Direction.from_flags(self.sends and other.sends, self.receives and other.receives)
+
+    @classmethod
+    def from_attributes(cls, attributes: list[Attribute]) -> Direction | None:
+        """The first direction flag among ``attributes``, None if there is none."""
+        for name, value in attributes:
+            if value is None and name in _DIRECTION_NAMES:
+                return cls(name)
+        return None
+
+
+_DIRECTION_NAMES = frozenset(d.value for d in Direction)
+
+
+class RtpMap(NamedTuple):
+    """The value of ``a=rtpmap`` for one payload type (RFC 4566 6)."""
+
+    encoding: str
+    clock_rate: int
+    channels: int = 1
+
+    def __str__(self) -> str:
+        text = f"{self.encoding}/{self.clock_rate}"
+        return text if self.channels == 1 else f"{text}/{self.channels}"
+
+
+@dataclass(frozen=True)
+class RtcpAttribute:
+    """``a=rtcp:port [nettype addrtype address]`` (RFC 3605 2.1)."""
+
+    port: int
+    nettype: str | None = None
+    addrtype: str | None = None
+    address: str | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> RtcpAttribute:
+        """Parse the value after ``a=rtcp:``."""
+        fields = value.split()
+        port = parse_digits(fields[0]) if fields else None
+        if port is None or port > 65535 or len(fields) not in (1, 4):
+            raise SdpParseError(f"bad a=rtcp value: {value!r}")
+        if len(fields) == 1:
+            return cls(port)
+        return cls(port, fields[1], fields[2], fields[3])
+
+    def __str__(self) -> str:
+        if self.address is None:
+            return str(self.port)
+        return f"{self.port} {self.nettype} {self.addrtype} {self.address}"
+
+
+@dataclass(frozen=True)
+class CryptoAttribute:
+    """``a=crypto:<tag> <crypto-suite> <key-params> [<session-param>...]`` (RFC 4568 9.1).
+
+    Key parameters are kept verbatim (``inline:<key||salt>[|lifetime][|MKI:len]``):
+    the SRTP layer decodes them, not SDP.
+    """
+
+    tag: int
+    suite: str
+    key_params: tuple[str, ...]
+    session_params: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, value: str) -> CryptoAttribute:
+        """Parse the value after ``a=crypto:``."""
+        fields = value.split()
+        tag = parse_digits(fields[0]) if fields else None
+        if tag is None or len(fields[0]) > 9 or len(fields) < 3:
+            raise SdpParseError(f"bad a=crypto value: {value!r}")
+        key_params = tuple(fields[2].split(";"))
+        if any(not method or not sep for method, sep, _ in (p.partition(":") for p in key_params)):
+            raise SdpParseError(f"bad a=crypto value: {value!r}")
+        return cls(tag, fields[1], key_params, tuple(fields[3:]))
+
+    @property
+    def inline_key(self) -> str | None:
+        """The base64 key||salt of the first ``inline:`` key parameter, if any."""
+        for param in self.key_params:
+            method, _, info = param.partition(":")
+            if method == "inline":
+                return info.split("|", 1)[0]
+        return None
+
+    def __str__(self) -> str:
+        return " ".join(
+            (str(self.tag), self.suite, ";".join(self.key_params), *self.session_params)
+        )
+
+
+def parse_rtpmap(value: str) -> tuple[int, RtpMap]:
+    """Parse ``a=rtpmap:<payload type> <encoding>/<clock rate>[/<channels>]``."""
+    pt_text, _, spec = value.strip().partition(" ")
+    parts = spec.strip().split("/")
+    pt = parse_digits(pt_text)
+    rate = parse_digits(parts[1]) if len(parts) > 1 else None
+    channels = parse_digits(parts[2]) if len(parts) == 3 else 1
+    if pt is None or not parts[0] or rate is None or not channels or len(parts) > 3:
+        raise SdpParseError(f"bad a=rtpmap value: {value!r}")
+    return pt, RtpMap(parts[0], rate, channels)
+
+
+def parse_fmtp(value: str) -> tuple[int, str]:
+    """Parse ``a=fmtp:<payload type> <parameters>``; parameters are kept verbatim."""
+    pt_text, _, params = value.strip().partition(" ")
+    pt = parse_digits(pt_text)
+    if pt is None:
+        raise SdpParseError(f"bad a=fmtp value: {value!r}")
+    return pt, params.strip()

@@ -1,0 +1,144 @@
+"""The Via header (RFC 3261 20.42, 18.2.1; RFC 3581 rport; RFC 5118 IPv6)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .errors import SipParseError
+
+MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 8.1.1.7
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
+# The usual shape, written by nearly every stack: no spaces, IPv4 or a name.
+_FAST_RE = re.compile(
+    r"SIP/2\.0/([A-Za-z0-9.!%*_+`'~-]+) ([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?"
+    r"((?:;[A-Za-z0-9.!%*_+`'~-]+(?:=[A-Za-z0-9.!%*_+`'~:\[\]-]*)?)*)\Z"
+)
+# Any legal spacing (SWS around "/", ":", ";" and "=", RFC 3261 25.1).
+_SLOW_RE = re.compile(
+    r"\s*([^\s/]+)\s*/\s*([^\s/]+)\s*/\s*([^\s/;]+)\s+"
+    r"(\[[^\]\s]*\]|[^\s;:\[\]]+)(?:\s*:\s*([0-9]+))?\s*(;.*)?\Z",
+    re.S,
+)
+_HOST_RE = re.compile(
+    r"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
+    r"|\[[0-9A-Fa-f:.]+\])\Z"
+)
+
+
+def _parse_params(text: str, whole: str) -> tuple[tuple[str, str | None], ...]:
+    params: list[tuple[str, str | None]] = []
+    for raw in text.split(";")[1:]:
+        name, eq, value = raw.partition("=")
+        name = name.strip()
+        if not name or not _TOKEN_RE.match(name):
+            raise SipParseError(f"malformed Via {whole!r}: empty or invalid parameter")
+        if eq:
+            value = value.strip()
+            if not value:
+                raise SipParseError(f"malformed Via {whole!r}: parameter {name} has no value")
+            params.append((name, value))
+        else:
+            params.append((name, None))
+    return tuple(params)
+
+
+@dataclass(frozen=True, slots=True)
+class Via:
+    """One Via value: ``SIP/2.0/UDP host:port;branch=...;received=...;rport``."""
+
+    transport: str
+    host: str
+    port: int | None = None
+    params: tuple[tuple[str, str | None], ...] = ()
+    protocol: str = "SIP/2.0"
+    raw: str | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def parse(cls, text: str) -> Via:
+        """Parse one Via value (the header layer splits comma lists)."""
+        m = _FAST_RE.match(text)
+        if m is not None:
+            transport, host, port, rest = m.groups()
+            params = _parse_params(rest, text) if rest else ()
+            return cls(
+                transport.upper(), host, int(port) if port else None, params, "SIP/2.0", text
+            )
+        return cls._parse_slow(text)
+
+    @classmethod
+    def _parse_slow(cls, text: str) -> Via:
+        m = _SLOW_RE.match(text)
+        if m is None:
+            raise SipParseError(f"malformed Via {text!r}")
+        name, version, transport, host, port, rest = m.groups()
+        if not (_TOKEN_RE.match(name) and _TOKEN_RE.match(version) and _TOKEN_RE.match(transport)):
+            raise SipParseError(f"malformed Via {text!r}: bad sent-protocol")
+        if not _HOST_RE.match(host):
+            raise SipParseError(f"malformed Via {text!r}: bad host {host!r}")
+        port_number = None
+        if port is not None:
+            port_number = int(port)
+            if port_number > 65535:
+                raise SipParseError(f"malformed Via {text!r}: port {port} out of range")
+        params = _parse_params(rest, text) if rest else ()
+        protocol = f"{name.upper()}/{version}"
+        return cls(transport.upper(), host, port_number, params, protocol, text)
+
+    def param(self, name: str) -> str | None:
+        """The value of a parameter (case-insensitive name), or None."""
+        low = name.lower()
+        for key, value in self.params:
+            if key.lower() == low:
+                return value
+        return None
+
+    def has_param(self, name: str) -> bool:
+        """Whether the parameter is present (with or without a value)."""
+        low = name.lower()
+        return any(key.lower() == low for key, _ in self.params)
+
+    @property
+    def branch(self) -> str | None:
+        """The branch parameter (transaction id, RFC 3261 8.1.1.7)."""
+        return self.param("branch")
+
+    @property
+    def received(self) -> str | None:
+        """The received parameter added by the server (RFC 3261 18.2.1)."""
+        return self.param("received")
+
+    @property
+    def rport(self) -> int | None:
+        """The rport value filled in by the server (RFC 3581 4), else None."""
+        value = self.param("rport")
+        if value is None or not value.isdigit():
+            return None
+        return int(value)
+
+    @property
+    def sent_by(self) -> tuple[str, int | None]:
+        """(host, port) as written by the sender."""
+        return self.host, self.port
+
+    def with_params(self, **changes: str | None) -> Via:
+        """A copy with parameters added or replaced (``rport=""`` writes a bare rport)."""
+        params = list(self.params)
+        for name, value in changes.items():
+            stored = None if value == "" else value
+            for i, (key, _old) in enumerate(params):
+                if key.lower() == name.lower():
+                    params[i] = (key, stored)
+                    break
+            else:
+                params.append((name, stored))
+        return Via(self.transport, self.host, self.port, tuple(params), self.protocol)
+
+    def __str__(self) -> str:
+        if self.raw is not None:
+            return self.raw
+        sent_by = self.host if self.port is None else f"{self.host}:{self.port}"
+        params = "".join(f";{k}" if v is None else f";{k}={v}" for k, v in self.params)
+        return f"{self.protocol}/{self.transport} {sent_by}{params}"
+
