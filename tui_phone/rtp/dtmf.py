@@ -331,8 +331,9 @@ class DtmfReceiver:
         packet is lost, and durations only grow, so reordering is harmless.
         Raises :class:`DtmfParseError` for a malformed payload.
         """
-        # RFC 4733 2.5.1.5: with several events in one packet, the last one
-        # is the event the RTP timestamp belongs to.
+        # RFC 4733 2.5.1.5 lets one packet carry several events.  We read the
+        # last block only, taking it to be the newest event (rare in practice;
+        # the blocks before it are reports on events already seen).
         report = parse_events(payload)[-1]
         timestamp %= _TS_MODULUS
         if event_to_digit(report.event) is None or (timestamp, report.event) in self._finished:

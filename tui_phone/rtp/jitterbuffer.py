@@ -34,13 +34,17 @@ Adaptation is asymmetric, as listeners prefer a short stretch to lost words:
   i.e. discontinuous transmission) the playout point may jump over any number
   of silent frames; inside a talkspurt one frame is dropped at most every
   ``shrink_interval_s``, and only a frame the ``is_silent`` callback calls
-  silent (no callback: no mid-talkspurt shrinking).
+  silent (no callback: no mid-talkspurt shrinking);
+* catch up: if the caller's clock stalled and the delay went past
+  ``max_delay``, the overdue frames are skipped at once.
 
 Packets are ordered by extended sequence number (16-bit wrap, RFC 3550 A.1),
-scheduled by extended timestamp (32-bit wrap).  A new SSRC, or two consecutive
-packets far outside the stream (sequence jump beyond RFC 3550 A.1
-``MAX_DROPOUT``/``MAX_MISORDER`` or a transit jump beyond
-``resync_threshold_s``), make the buffer flush and restart (a *resync*).
+scheduled by extended timestamp (32-bit wrap).  The buffer holds at most
+``max_packets``; past that the newest packet is dropped (the oldest, when it
+is already overdue).  A new SSRC, or two consecutive packets far outside the
+stream (a sequence jump beyond RFC 3550 A.1 ``MAX_DROPOUT``/``MAX_MISORDER``,
+or a transit jump beyond ``resync_threshold_s``, i.e. a timestamp jump), make
+the buffer flush and restart (a *resync*); a lone such packet is discarded.
 
 Accounting
 ----------
@@ -54,8 +58,9 @@ and every ``pop`` after the start returns a frame or a gap::
     pops returning non-None == played + concealed
 
 ``lost`` counts sequence numbers the playout passed without having the packet
-(RFC 3550 6.4.1 style); late packets are a subset of them.  Within one stream,
-``played + skipped + lost`` equals the span of sequence numbers played.
+(it never arrived in time; a late packet between two played frames is among
+them).  Within one stream, ``played + skipped + lost`` equals the span of
+sequence numbers played.
 """
 
 from __future__ import annotations
@@ -205,6 +210,8 @@ class JitterBuffer:
         self._max_packets = max_packets if max_packets is not None else max(2 * frames_at_max, 8)
         if self._max_packets < 1:
             raise ValueError("max_packets must be at least 1")
+        if fade_frames < 0:
+            raise ValueError("fade_frames must not be negative")
         self._fade_frames = fade_frames
         self._shrink_interval = shrink_interval_s
         self._late_half_life = late_half_life_s
@@ -247,7 +254,10 @@ class JitterBuffer:
 
     @property
     def jitter_ms(self) -> float:
-        """The RFC 3550 A.8 interarrival jitter estimate, in milliseconds."""
+        """The RFC 3550 A.8 interarrival jitter estimate, in milliseconds.
+
+        It starts at the value that makes the target equal the initial delay.
+        """
         return self._jitter * 1000
 
     @property

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from .errors import LocalProtocolError, RemoteProtocolError
 from .message import SipRequest, SipResponse
+from .replaces import Replaces
 from .requests import (
     DEFAULT_MAX_FORWARDS,
     DIALOG_CREATING_METHODS,
@@ -34,7 +35,6 @@ from .requests import (
     via_template,
     with_branch,
 )
-from .replaces import Replaces
 from .uri import NameAddress, SipUri, Uri
 from .via import Via
 
@@ -105,6 +105,12 @@ def _call_id(message: SipRequest | SipResponse) -> str:
 
 def _is_sips(uri: Uri) -> bool:
     return isinstance(uri, SipUri) and uri.is_secure
+
+
+def _route_set(values: list[str]) -> list[str]:
+    """Record-Route values, checked now so that a malformed one fails as the
+    peer's fault (:class:`SipParseError`) rather than when we next send."""
+    return [str(NameAddress.parse(value)) for value in values]
 
 
 class Dialog:
@@ -186,7 +192,7 @@ class Dialog:
             local_party=request.from_addr,
             remote_party=response.to_addr,
             remote_target=contacts[0].uri if contacts else request.uri,
-            route_set=list(reversed(response.headers.get_all("record-route"))),
+            route_set=_route_set(response.headers.get_all("record-route")[::-1]),
             local_cseq=request.cseq.number,
             secure=over_tls and _is_sips(request.uri),
             state=DialogState.CONFIRMED if response.status >= 200 else DialogState.EARLY,
@@ -235,7 +241,7 @@ class Dialog:
             local_party=local_party,
             remote_party=request.from_addr,
             remote_target=contacts[0].uri,
-            route_set=request.headers.get_all("record-route"),
+            route_set=_route_set(request.headers.get_all("record-route")),
             remote_cseq=request.cseq.number,
             secure=over_tls and _is_sips(request.uri),
             state=state,
@@ -450,10 +456,9 @@ class Dialog:
         template = via if via is not None else self.local_via
         if template is None:
             raise LocalProtocolError("no Via: pass via= or give the dialog a local_via")
-        if contact is not None and self.secure:
-            # RFC 3261 8.1.1.8: a SIPS target needs a SIPS Contact.
-            if not _is_sips(as_name_address(contact_text(contact)).uri):
-                raise LocalProtocolError("a secure dialog needs a SIPS Contact")
+        # RFC 3261 8.1.1.8: a SIPS target needs a SIPS Contact.
+        if self.secure and contact is not None and not _is_sips(as_name_address(contact).uri):
+            raise LocalProtocolError("a secure dialog needs a SIPS Contact")
         request_uri, routes = route_request(self.remote_target, self.route_set)
         return assemble_request(
             method, request_uri, with_branch(template, new_branch()), str(self.local_party),
@@ -518,11 +523,9 @@ class Dialog:
             elif request.method in TARGET_REFRESH_METHODS and contacts:
                 self.remote_target = contacts[0].uri
             if request.method == "INVITE" and self.is_early:
-                self.route_set = list(reversed(response.headers.get_all("record-route")))
+                self.route_set = _route_set(response.headers.get_all("record-route")[::-1])
                 self.state = DialogState.CONFIRMED
-        elif status in (408, 481):
-            self.terminate()
-        elif request.method == "INVITE" and self.is_early:
+        elif status in (408, 481) or (request.method == "INVITE" and self.is_early):
             self.terminate()
 
     def on_request_timeout(self, request: SipRequest) -> None:

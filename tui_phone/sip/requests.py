@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Union
 
 from .errors import LocalProtocolError
 from .headers import Headers, header_key
@@ -49,8 +48,8 @@ _TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
 _WORD = r"[A-Za-z0-9\-.!%*_+`'~()<>:\\\"/\[\]?{}]+"
 _CALL_ID_RE = re.compile(rf"{_WORD}(?:@{_WORD})?\Z")
 
-AddressLike = Union[NameAddress, str]
-ContactLike = Union[NameAddress, SipUri, str]
+AddressLike = NameAddress | str
+ContactLike = NameAddress | SipUri | str
 
 
 def as_name_address(value: AddressLike | Uri) -> NameAddress:

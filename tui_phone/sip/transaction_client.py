@@ -10,10 +10,9 @@ creates the transaction and calls :meth:`start`; responses that
 from __future__ import annotations
 
 from .errors import LocalProtocolError
-from .headers import Headers
 from .message import SipRequest, SipResponse
+from .requests import build_non2xx_ack
 from .transaction import (
-    MAX_FORWARDS,
     TIMER_A,
     TIMER_B,
     TIMER_D,
@@ -35,27 +34,6 @@ from .transaction import (
 )
 
 State = TransactionState
-
-
-def build_non2xx_ack(invite: SipRequest, response: SipResponse) -> SipRequest:
-    """The ACK a client INVITE transaction sends for a 300-699 response (RFC 3261 17.1.1.3).
-
-    Request-URI, Call-ID and From of the INVITE; To of the response (with the
-    UAS's tag); CSeq number of the INVITE with method ACK; one Via, the INVITE's
-    top Via (so the ACK matches the server transaction); the INVITE's Route
-    header fields; Max-Forwards 70; no body.
-    """
-    headers = Headers()
-    headers.add("Via", invite.headers.get("via") or "")
-    for route in invite.headers.values("route"):
-        headers.add("Route", route)
-    headers.add("Max-Forwards", str(MAX_FORWARDS))
-    headers.add("From", invite.headers.get("from") or "")
-    headers.add("To", response.headers.get("to") or "")
-    headers.add("Call-ID", invite.call_id or "")
-    headers.add("CSeq", f"{invite.cseq.number} ACK")
-    headers.add("Content-Length", "0")
-    return SipRequest("ACK", invite.uri, headers)
 
 
 class ClientTransaction(Transaction):

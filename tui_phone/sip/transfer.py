@@ -34,7 +34,9 @@ def refer_to_value(target: Uri | AddressLike, replaces: Replaces | None = None) 
     """
     address = as_name_address(target)
     if replaces is None:
-        return str(address)
+        text = str(address)
+        # An addr-spec is written again from its fields, which encloses it.
+        return text if "<" in text else str(address.replace())
     uri = address.uri
     if not isinstance(uri, SipUri):
         raise LocalProtocolError("Replaces can only be embedded in a SIP or SIPS URI")

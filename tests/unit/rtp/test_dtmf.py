@@ -352,6 +352,12 @@ def test_non_dtmf_events_are_ignored() -> None:
     assert receiver.tick(10.0) == []
 
 
+def test_packet_with_several_events_uses_the_last_block() -> None:
+    receiver = DtmfReceiver()
+    data = payload(1, True, 10, 800) + payload(2, True, 10, 480)
+    assert receiver.feed(7, 1600, True, data, 0.0) == [DtmfDigit("2", 2, 60, 10, 1600, "end")]
+
+
 def test_malformed_payload_raises() -> None:
     with pytest.raises(DtmfParseError, match=r"^telephone-event payload too short: 2 bytes, need 4$"):
         DtmfReceiver().feed(1, 0, True, b"\x01\x0a", 0.0)

@@ -406,19 +406,24 @@ def test_settings_are_checked(kwargs: dict[str, int], message: str) -> None:
 
 @st.composite
 def network(draw: st.DrawFn) -> tuple[list[Arrival], float]:
-    """A stream through a bad network: jitter, loss, duplication, reordering, a wrap."""
+    """A stream through a bad network: jitter, loss, duplication, reordering,
+    silences (DTX: time and timestamp jump, sequence numbers do not), a wrap."""
     count = draw(st.integers(1, 150))
     first_seq = draw(st.integers(0, 65535))
     first_ts = draw(st.integers(0, 2**32 - 1))
     arrivals = []
+    slot = 0  # 20 ms slots since the start, silences included
     for i in range(count):
-        if draw(st.booleans()) and draw(st.integers(0, 9)) == 0:
-            continue  # lost
-        copies = 2 if draw(st.integers(0, 19)) == 0 else 1
+        silence = draw(st.integers(1, 30)) if draw(st.integers(0, 29)) == 0 else 0
+        slot += silence
+        lost = draw(st.integers(0, 19)) == 0
+        copies = 0 if lost else 2 if draw(st.integers(0, 19)) == 0 else 1
         for _ in range(copies):
             delay = draw(st.floats(0.0, 0.4, allow_nan=False))
-            arrivals.append(Arrival(i * PTIME + delay, (first_seq + i) % 65536, (first_ts + i * FRAME) % 2**32))
-    return arrivals, count * PTIME + 1.5
+            arrivals.append(Arrival(slot * PTIME + delay, (first_seq + i) % 65536,
+                                    (first_ts + slot * FRAME) % 2**32, marker=silence > 0))
+        slot += 1
+    return arrivals, slot * PTIME + 1.5
 
 
 @settings(max_examples=150, deadline=None, database=None)

@@ -1,4 +1,5 @@
-"""Tests of tui_phone.sip.auth: digest parsing, the client and the verifier."""
+"""Tests of tui_phone.sip.auth and tui_phone.sip.auth_server: digest parsing, the client
+and the verifier (tested together: most tests are client-against-verifier round trips)."""
 
 from __future__ import annotations
 
@@ -24,21 +25,18 @@ from tui_phone.sip.auth import (
     PROXY_AUTHENTICATE,
     PROXY_AUTHORIZATION,
     WWW_AUTHENTICATE,
-    AuthStatus,
     Challenge,
     Credentials,
     DigestClient,
-    DigestVerifier,
     UnsupportedChallenge,
     choose_challenge,
     digest_response,
     userhash,
 )
+from tui_phone.sip.auth_server import AuthStatus, DigestVerifier
 from tui_phone.sip.errors import LocalProtocolError, SipParseError
 
-TESTDATA = Path("/work/shared/testdata/rfc4475")
-if not TESTDATA.is_dir():  # pragma: no cover - a checkout with its own copy
-    TESTDATA = Path(__file__).resolve().parents[2] / "testdata" / "rfc4475"
+TESTDATA = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "rfc4475"
 
 
 def h(algorithm: str, text: str | bytes) -> str:

@@ -20,7 +20,7 @@ from tui_phone.sip.dialog import (
     DialogRequestError,
     DialogState,
 )
-from tui_phone.sip.errors import LocalProtocolError, RemoteProtocolError
+from tui_phone.sip.errors import LocalProtocolError, RemoteProtocolError, SipParseError
 from tui_phone.sip.message import SipRequest, SipResponse, build_response, parse_message
 from tui_phone.sip.replaces import Replaces
 from tui_phone.sip.uri import parse_uri
@@ -76,6 +76,20 @@ def bob() -> Dialog:
 
 
 # ---------------------------------------------------------------- creation
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.sip")))
+def test_fixtures_round_trip(name: str) -> None:
+    data = load(name)
+    assert bytes(parse_message(data)) == data
+
+
+def test_malformed_record_route_is_the_peers_fault(invite: SipRequest) -> None:
+    ok = parse("f14_200_proxy1_to_alice.sip")
+    assert isinstance(ok, SipResponse)
+    ok.headers.set("Record-Route", "<sip:ss1.atlanta.example.com;lr")
+    with pytest.raises(SipParseError, match="^missing '>' in name-addr$"):
+        Dialog.from_uac(invite, ok)
 
 
 def test_uac_dialog_state_from_the_2xx(alice: Dialog) -> None:
@@ -529,3 +543,17 @@ def test_replaces_of_a_subscription_dialog_is_refused(bob: Dialog) -> None:
     with pytest.raises(DialogRequestError) as info:
         bob.check_replaces(Replaces(CALL_ID, "314159", "9fxced76sl"))
     assert (info.value.status, str(info.value)) == (481, "Replaces matches a dialog not created by an INVITE")
+
+
+def test_pair_update_refreshes_the_remote_target(alice: Dialog, bob: Dialog) -> None:
+    # RFC 3311 5.1: UPDATE is a target refresh request, like a re-INVITE.
+    update = alice.create_request("UPDATE", branches(), contact="<sip:alice@192.0.2.103>")
+    bob.on_request(wire(update))  # type: ignore[arg-type]
+    assert str(bob.remote_target) == "sip:alice@192.0.2.103"
+
+
+def test_local_cseq_may_not_exceed_32_bits(alice: Dialog) -> None:
+    alice.local_cseq = 2**32 - 1
+    with pytest.raises(LocalProtocolError, match=r"^the local CSeq number would exceed 2\*\*32-1$"):
+        alice.create_bye(branches())
+    assert alice.local_cseq == 2**32 - 1

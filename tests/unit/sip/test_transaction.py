@@ -30,7 +30,7 @@ from tui_phone.sip.transaction import (
 )
 from tui_phone.sip.transaction_client import build_non2xx_ack
 
-TORTURE = Path("/work/shared/testdata/rfc4475")
+TORTURE = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "rfc4475"
 
 
 def sip(text: str, body: str = "") -> bytes:

@@ -77,10 +77,10 @@ EXPECTED_ACK = sip(
     """
     ACK sip:bob@biloxi.example.com SIP/2.0
     Via: SIP/2.0/UDP client.atlanta.example.com:5060;branch=z9hG4bK74bf9
-    Route: <sip:ss1.atlanta.example.com;lr>
     Max-Forwards: 70
-    From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl
+    Route: <sip:ss1.atlanta.example.com;lr>
     To: Bob <sip:bob@biloxi.example.com>;tag=314159
+    From: Alice <sip:alice@atlanta.example.com>;tag=9fxced76sl
     Call-ID: 3848276298220188511@atlanta.example.com
     CSeq: 1 ACK
     """

@@ -39,7 +39,7 @@ from tui_phone.sip.transaction_table import (
     TransactionTable,
 )
 
-TORTURE = Path("/work/shared/testdata/rfc4475")
+TORTURE = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "rfc4475"
 
 
 def sip(text: str, body: str = "") -> bytes:

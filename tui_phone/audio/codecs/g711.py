@@ -1,0 +1,67 @@
+"""G.711 mu-law (PCMU) and A-law (PCMA) through audioop (RFC 3551 4.5.14).
+
+Stateless, one byte per sample at 8000 Hz (64 kbit/s): 160 bytes per 20 ms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .. import _audioop
+from ..resample import SAMPLE_WIDTH
+from .base import AudioCodec, Decoder, Encoder, check_frame
+
+PT_PCMU = 0  # RFC 3551 6, table 4
+PT_PCMA = 8
+
+
+class _G711Encoder(Encoder):
+    def __init__(self, codec: AudioCodec, convert: Callable[[bytes, int], bytes]) -> None:
+        super().__init__(codec)
+        self._convert = convert
+
+    def encode(self, pcm: bytes) -> bytes:
+        check_frame(self.codec, pcm)
+        return self._convert(pcm, SAMPLE_WIDTH)
+
+
+class _G711Decoder(Decoder):
+    def __init__(self, codec: AudioCodec, convert: Callable[[bytes, int], bytes]) -> None:
+        super().__init__(codec)
+        self._convert = convert
+
+    def decode(self, payload: bytes) -> bytes:
+        # Every byte is a valid G.711 code word: nothing can be malformed.
+        return self._convert(payload, SAMPLE_WIDTH)
+
+
+class PcmuCodec(AudioCodec):
+    """G.711 mu-law, static payload type 0."""
+
+    name = "PCMU"
+    payload_type = PT_PCMU
+    clock_rate = 8000
+    sample_rate = 8000
+    bitrate = 64_000
+
+    def new_encoder(self) -> Encoder:
+        return _G711Encoder(self, _audioop.lin2ulaw)
+
+    def new_decoder(self) -> Decoder:
+        return _G711Decoder(self, _audioop.ulaw2lin)
+
+
+class PcmaCodec(AudioCodec):
+    """G.711 A-law, static payload type 8."""
+
+    name = "PCMA"
+    payload_type = PT_PCMA
+    clock_rate = 8000
+    sample_rate = 8000
+    bitrate = 64_000
+
+    def new_encoder(self) -> Encoder:
+        return _G711Encoder(self, _audioop.lin2alaw)
+
+    def new_decoder(self) -> Decoder:
+        return _G711Decoder(self, _audioop.alaw2lin)
