@@ -16,7 +16,7 @@ with_tests=0
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
-packages=(python3 python3-venv python3-pip libportaudio2)
+packages=(python3 python3-venv python3-pip libportaudio2 libopus0)
 if [ "$with_tests" = 1 ]; then
     packages+=(sip-tester baresip baresip-core kamailio tshark sox sipsak tmux iproute2 procps)
 fi

@@ -207,6 +207,7 @@ class SounddeviceBackend(AudioBackend):
         self.device_rate = rate
         blocksize = rate * BLOCK_MS // 1000
         self._block_bytes = blocksize * SAMPLE_WIDTH
+        self._capture_resampler = self._playback_resampler = None
         if rate != self.sample_rate:
             self._capture_resampler = Resampler(rate, self.sample_rate)
             self._playback_resampler = Resampler(self.sample_rate, rate)
@@ -238,7 +239,7 @@ class SounddeviceBackend(AudioBackend):
                 self.status_events += 1
             self._capture(bytes(indata))
             outdata[:] = self._next_playback(len(outdata))
-        except Exception as exc:  # an exception here would kill the stream
+        except Exception as exc:  # noqa: BLE001 - anything raised here would kill the stream
             self.callback_errors += 1
             outdata[:] = bytes(len(outdata))
             self._call_from_thread(log.error, "audio callback failed: %r", exc)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from . import _audioop
 from .errors import AudioUsageError
@@ -35,6 +36,8 @@ CONFERENCE_RATES = (8000, 16_000, 48_000)
 WIDE = 4  # bytes per sample while summing
 _NARROW_TO_WIDE = 2.0**-16  # undoes lin2lin(2 -> 4)'s shift by 16 bits
 _WIDE_TO_NARROW = 2.0**16
+
+ParticipantId = TypeVar("ParticipantId", bound=Hashable)
 
 
 @dataclass
@@ -55,7 +58,7 @@ class ParticipantStats:
     dropped_samples: int  # conference-rate samples dropped: it pushed too much
 
 
-class ConferenceMixer:
+class ConferenceMixer(Generic[ParticipantId]):
     """N-1 mixer of participants at any rates, mixing at ``rate``.
 
     ``frame_ms`` is the tick length (ptime).  Each participant may queue up
@@ -73,7 +76,7 @@ class ConferenceMixer:
         self.frame_ms = frame_ms
         self.frame_samples = rate * frame_ms // 1000
         self._max_frames = max_frames
-        self._participants: dict[Hashable, _Participant] = {}
+        self._participants: dict[ParticipantId, _Participant] = {}
 
     def __contains__(self, participant_id: object) -> bool:
         return participant_id in self._participants
@@ -82,15 +85,15 @@ class ConferenceMixer:
         return len(self._participants)
 
     @property
-    def participants(self) -> list[Hashable]:
+    def participants(self) -> list[ParticipantId]:
         """Participant ids in the order they were added."""
         return list(self._participants)
 
-    def frame_samples_for(self, participant_id: Hashable) -> int:
+    def frame_samples_for(self, participant_id: ParticipantId) -> int:
         """Samples per tick at the participant's own rate."""
         return self._get(participant_id).rate * self.frame_ms // 1000
 
-    def add(self, participant_id: Hashable, rate: int) -> None:
+    def add(self, participant_id: ParticipantId, rate: int) -> None:
         """Join a participant whose PCM is at ``rate`` Hz."""
         if participant_id in self._participants:
             raise AudioUsageError(f"participant {participant_id!r} is already in the conference")
@@ -105,23 +108,23 @@ class ConferenceMixer:
             outbound=FrameResampler(self.rate, rate, own_frame, max_frames=self._max_frames),
         )
 
-    def remove(self, participant_id: Hashable) -> None:
+    def remove(self, participant_id: ParticipantId) -> None:
         """Leave the conference (unknown ids raise :class:`AudioUsageError`)."""
         self._get(participant_id)
         del self._participants[participant_id]
 
-    def push(self, participant_id: Hashable, pcm: bytes) -> None:
+    def push(self, participant_id: ParticipantId, pcm: bytes) -> None:
         """Queue PCM from a participant, at its own rate."""
         participant = self._get(participant_id)
         check_pcm(pcm)
         participant.inbound.push(pcm)
         participant.pushed = True
 
-    def mix(self) -> dict[Hashable, bytes]:
+    def mix(self) -> dict[ParticipantId, bytes]:
         """One tick: for each participant, the frame it hears, at its own rate."""
         if not self._participants:
             return {}
-        wide: dict[Hashable, bytes] = {}
+        wide: dict[ParticipantId, bytes] = {}
         for pid, participant in self._participants.items():
             if not participant.pushed and participant.inbound.buffered_samples == 0:
                 participant.silent_ticks += 1
@@ -131,14 +134,14 @@ class ConferenceMixer:
         total = bytes(self.frame_samples * WIDE)
         for frame in wide.values():
             total = _audioop.add(total, frame, WIDE)
-        heard: dict[Hashable, bytes] = {}
+        heard: dict[ParticipantId, bytes] = {}
         for pid, participant in self._participants.items():
             others = _audioop.add(total, _audioop.mul(wide[pid], WIDE, -1.0), WIDE)
             narrow = _audioop.lin2lin(_audioop.mul(others, WIDE, _WIDE_TO_NARROW), WIDE, SAMPLE_WIDTH)
             heard[pid] = participant.outbound.convert_frame(narrow)
         return heard
 
-    def stats(self, participant_id: Hashable) -> ParticipantStats:
+    def stats(self, participant_id: ParticipantId) -> ParticipantStats:
         """Counters of one participant."""
         participant = self._get(participant_id)
         return ParticipantStats(
@@ -147,7 +150,7 @@ class ConferenceMixer:
             dropped_samples=participant.inbound.dropped_samples,
         )
 
-    def _get(self, participant_id: Hashable) -> _Participant:
+    def _get(self, participant_id: ParticipantId) -> _Participant:
         try:
             return self._participants[participant_id]
         except KeyError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 from .errors import AudioUsageError
 from .resample import SAMPLE_WIDTH, check_pcm, interleave, silence
@@ -104,7 +105,7 @@ class CallRecorder:
         """Flush and close the file (idempotent)."""
         self._sink.close()
 
-    def __enter__(self) -> CallRecorder:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

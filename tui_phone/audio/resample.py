@@ -17,6 +17,8 @@ adequate between the telephony rates (8, 16, 44.1, 48 kHz) for speech.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import _audioop
 from .errors import AudioUsageError
 
@@ -63,7 +65,7 @@ class Resampler:
         if channels not in (1, 2):
             raise AudioUsageError(f"unsupported channel count: {channels}")
         self.channels = channels
-        self._state: tuple[object, ...] | None = None
+        self._state: Any = None  # audioop's opaque ratecv state
 
     @property
     def passthrough(self) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import wave
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from . import _audioop
 from .errors import AudioUsageError, WavFormatError
@@ -142,7 +142,7 @@ class WavSource:
             self._closed = True
             self._reader.close()
 
-    def __enter__(self) -> WavSource:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -172,7 +172,7 @@ class WavSink:
             self._file: BinaryIO = open(self.path, "wb")  # noqa: SIM115 - closed in close()
         except OSError as exc:
             raise WavFormatError(f"{self.path}: cannot write ({exc.strerror or exc})") from None
-        self._writer = wave.open(self._file, "wb")
+        self._writer = wave.open(self._file, "wb")  # noqa: SIM115 - closed in close()
         self._writer.setnchannels(channels)
         self._writer.setsampwidth(SAMPLE_WIDTH)
         self._writer.setframerate(sample_rate)
@@ -226,7 +226,7 @@ class WavSink:
             self._closed = True
             self._file.close()
 
-    def __enter__(self) -> WavSink:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

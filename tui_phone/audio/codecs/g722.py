@@ -26,7 +26,8 @@ CODEC_DELAY_SAMPLES = 22  # encoder + decoder QMF delay, measured in tests
 UNAVAILABLE = "G722 not available: the G722 package is not installed (pip install G722)"
 
 
-def _import_g722() -> ModuleType:
+def import_g722() -> ModuleType:
+    """Import the ``G722`` package (libg722's Python module)."""
     return importlib.import_module("G722")
 
 
@@ -39,7 +40,8 @@ def _to_samples(pcm: bytes) -> array.array[int]:
 def _from_samples(samples: Any) -> bytes:
     if not isinstance(samples, array.array):  # the optional NumPy backend
         samples = array.array("h", samples)
-    return samples.tobytes()
+    data: bytes = samples.tobytes()
+    return data
 
 
 class _G722Encoder(Encoder):
@@ -76,8 +78,8 @@ class G722Codec(AudioCodec):
     sample_rate = 16_000
     bitrate = BITRATE
 
-    def __init__(self, loader: Callable[[], ModuleType] = _import_g722) -> None:
-        self._loader = loader
+    def __init__(self, loader: Callable[[], ModuleType] | None = None) -> None:
+        self._loader = loader if loader is not None else import_g722
 
     def _module(self) -> ModuleType:
         try:

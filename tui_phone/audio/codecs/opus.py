@@ -167,14 +167,14 @@ class OpusCodec(AudioCodec):
     supports_plc = True
 
     def __init__(
-        self, sample_rate: int = 48_000, loader: Callable[[], ctypes.CDLL] = load_libopus
+        self, sample_rate: int = 48_000, loader: Callable[[], ctypes.CDLL] | None = None
     ) -> None:
         if sample_rate not in OPUS_RATES:
             raise AudioUsageError(
                 f"opus cannot run at {sample_rate} Hz (8000, 12000, 16000, 24000 or 48000)"
             )
         self.sample_rate = sample_rate
-        self._loader = loader
+        self._loader = loader if loader is not None else load_libopus
 
     def library(self) -> Any:
         """The bound libopus, or raise :class:`CodecUnavailable`."""
@@ -195,7 +195,7 @@ class OpusCodec(AudioCodec):
     def frame_samples(self, ptime_ms: int) -> int:
         samples = super().frame_samples(ptime_ms)
         if samples not in self.valid_frame_samples():
-            raise AudioUsageError(f"opus has no {ptime_ms} ms frames (10, 20, 40 or 60 ms)")
+            raise AudioUsageError(f"opus has no {ptime_ms} ms frames (5, 10, 20, 40 or 60 ms)")
         return samples
 
     def is_available(self) -> bool:
