@@ -16,42 +16,58 @@ so serializing gives the same escapes back.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import re
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
 
+from ._uri_syntax import (
+    DOMAIN_RE,
+    GEN_VALUE_RE,
+    HNV_CHARS,
+    HOSTNAME,
+    IPV4,
+    IPV6_CHARS_RE,
+    OPAQUE_CHARS,
+    PARAM_CHARS,
+    PASSWORD_CHARS,
+    TOKEN,
+    TOKEN_RE,
+    URIC_CHARS,
+    USER_CHARS,
+    WS,
+    Charset,
+    Parameters,
+    fold,
+    host_error,
+    host_key,
+    parse_header_params,
+    quote_string,
+    split_name_addr,
+    split_simple_params,
+    unquote_string,
+)
 from .errors import LocalProtocolError, SipParseError
 
-# RFC 3261 25.1 character sets, as regex class bodies.
-_UNRESERVED = r"A-Za-z0-9\-_.!~*'()"
-_USER_CHARS = _UNRESERVED + r"&=+$,;?/"
-_PASSWORD_CHARS = _UNRESERVED + r"&=+$,"
-_PARAM_CHARS = _UNRESERVED + r"\[\]/:&+$"
-_HNV_CHARS = _UNRESERVED + r"\[\]/?:+$"
-_URIC_CHARS = _UNRESERVED + r";/?:@&=+$,"  # RFC 2396 uric (tel isub)
-_OPAQUE_CHARS = _UNRESERVED + r";/?:@&=+$,\[\]#"  # RFC 3986 adds [ ] #
-_TEL_NUMBER_CHARS = r"0-9A-Fa-f*+\-.()"  # RFC 3966 3; '#' only as %23 on output
-_TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
-_WS = " \t\r\n"
+__all__ = [
+    "AbsoluteUri",
+    "NameAddress",
+    "Parameters",
+    "SipUri",
+    "TelUri",
+    "Uri",
+    "parse_uri",
+    "quote_string",
+    "unquote_string",
+]
 
-_LABEL = r"[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*"
-_TOPLABEL = r"[A-Za-z][A-Za-z0-9]*(?:-+[A-Za-z0-9]+)*"
-_IPV4 = r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"
-_HOSTNAME = rf"(?:{_LABEL}\.)*{_TOPLABEL}\.?"
-_HOST_RE = re.compile(rf"(?:{_IPV4}|{_HOSTNAME})\Z")
-_DOMAIN_RE = re.compile(rf"{_HOSTNAME}\Z")
-_IPV6_CHARS_RE = re.compile(r"[0-9A-Fa-f:.]+\Z")
-
-# The common shape, parsed by one match: no escapes, password, IPv6 or headers.
-_SIMPLE_PARAMS = r"(?:;[A-Za-z0-9\-_.!~*'()\[\]/:&+$]+(?:=[A-Za-z0-9\-_.!~*'()\[\]/:&+$]+)?)*"
+# The common shapes, parsed by one match: no escapes, password, IPv6 or headers.
+_SIMPLE_PARAMS = rf"(?:;[{PARAM_CHARS}]+(?:=[{PARAM_CHARS}]+)?)*"
 _FAST_SIP_RE = re.compile(
-    rf"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,/]+)@)?({_IPV4}|{_HOSTNAME})"
+    rf"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,/]+)@)?({IPV4}|{HOSTNAME})"
     rf"(?::([0-9]{{1,5}}))?({_SIMPLE_PARAMS})\Z",
     re.ASCII | re.IGNORECASE,
 )
-_SIMPLE_HPARAMS = rf"(?:;{_TOKEN}(?:={_TOKEN})?)*"
+_SIMPLE_HPARAMS = rf"(?:;{TOKEN}(?:={TOKEN})?)*"
 _FAST_NAME_ADDR_RE = re.compile(
     rf'(?:"([^"\\\x00-\x1f\x7f]*)"[ \t]*)?<([^<>"\s]+)>({_SIMPLE_HPARAMS})\Z'
 )
@@ -59,7 +75,6 @@ _FAST_ADDR_SPEC_RE = re.compile(rf'([^<>"\s;,?]+)({_SIMPLE_HPARAMS})\Z')
 
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _WS_OR_ANGLE_RE = re.compile(r"[ \t\r\n<>]")
-_ESCAPES_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _HOST_END_RE = re.compile(r"[:;?]")
 _PARAMS_START_RE = re.compile(r"[;?]")
 _GLOBAL_NUMBER_RE = re.compile(r"\+[0-9\-.()]*\Z")
@@ -68,220 +83,20 @@ _NUMBER_DIGIT_RE = re.compile(r"[0-9A-Fa-f*#]")
 _VISUAL_SEPARATORS_RE = re.compile(r"[\-.()]")
 _TEL_PNAME_RE = re.compile(r"[A-Za-z0-9\-]+\Z")
 
-_TOKEN_RE = re.compile(_TOKEN)
-_QUOTED = r'"(?:[^"\\]|\\[\s\S])*"'
-_QUOTED_RE = re.compile(_QUOTED)
-_DISPLAY_TOKENS_RE = re.compile(rf"[{_WS}]*(?:{_TOKEN}(?:[{_WS}]+{_TOKEN})*)?[{_WS}]*\Z")
-_DISPLAY_BAD_RE = re.compile(rf"[^{_WS}A-Za-z0-9\-.!%*_+`'~]")
-_HPARAM_RE = re.compile(
-    rf"[{_WS}]*;[{_WS}]*({_TOKEN})"
-    rf"(?:[{_WS}]*=[{_WS}]*({_TOKEN}|\[[0-9A-Fa-f:.]+\]|{_QUOTED}))?(?=[{_WS}]*(?:;|\Z))"
-)
-_GEN_VALUE_RE = re.compile(rf"(?:{_TOKEN}|\[[0-9A-Fa-f:.]+\]|{_QUOTED})\Z")
-# RFC 3261 25.1: quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
-_BAD_QUOTED_PAIR_RE = re.compile(r"\\(?:[^\x00-\x09\x0b\x0c\x0e-\x7f]|\Z)")
-_QUOTED_PAIR_RE = re.compile(r"\\([\s\S])")
-# qdtext = LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII; CR LF only as a fold
-_BAD_QDTEXT_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n[ \t])|(?<!\r)\n|\n(?![ \t])")
-_FOLD_RE = re.compile(r"\r\n(?=[ \t])")
-_QUOTE_NEEDS_PAIR_RE = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\x7f"\\]')
-
-_new = object.__new__
-_set = object.__setattr__  # frozen dataclasses are built this way on the hot path
+_USER = Charset.of("SIP URI user", USER_CHARS)
+_PASSWORD = Charset.of("SIP URI password", PASSWORD_CHARS)
+_URI_PARAM = Charset.of("SIP URI parameter", PARAM_CHARS)
+_URI_HEADER = Charset.of("SIP URI header", HNV_CHARS)
+_TEL_NUMBER = Charset.of("tel URI number", r"0-9A-Fa-f*+\-.()")  # '#' travels as %23
+_TEL_PARAM = Charset.of("tel URI parameter", PARAM_CHARS)
+_TEL_ISUB = Charset.of("tel URI isub parameter", URIC_CHARS.replace(";", ""))
+_OPAQUE = Charset.of("URI", OPAQUE_CHARS)
 
 # RFC 3261 19.1.4: these parameters must match when present in either URI.
 _SPECIAL_PARAMS = ("user", "ttl", "method", "maddr", "transport")
 
-
-def _percent(match: re.Match[str]) -> str:
-    char = match.group()
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:  # a byte kept by surrogateescape
-        data = bytes([code - 0xDC00])
-    else:
-        data = char.encode("utf-8", "surrogatepass")
-    return "".join(f"%{byte:02X}" for byte in data)
-
-
-def _unescape_run(match: re.Match[str]) -> str:
-    return bytes.fromhex(match.group().replace("%", "")).decode("utf-8", "surrogateescape")
-
-
-def _unescape(text: str) -> str:
-    """Resolve %HH escapes once (RFC 3261 19.1.2), never recursively."""
-    return _ESCAPES_RE.sub(_unescape_run, text) if "%" in text else text
-
-
-@dataclass(frozen=True, slots=True)
-class _Charset:
-    """What one URI component may hold unescaped, and its name in error messages."""
-
-    what: str
-    valid: re.Pattern[str]
-    first_bad: re.Pattern[str]
-    unsafe: re.Pattern[str]
-
-    @classmethod
-    def of(cls, what: str, chars: str) -> _Charset:
-        return cls(
-            what,
-            re.compile(f"(?:[{chars}]|%[0-9A-Fa-f]{{2}})*"),
-            re.compile(f"%(?![0-9A-Fa-f]{{2}})|[^{chars}%]"),
-            re.compile(f"[^{chars}]"),
-        )
-
-    def error(self, text: str) -> str | None:
-        """The reason ``text`` is not a valid escaped component, or None."""
-        if self.valid.fullmatch(text):
-            return None
-        bad = self.first_bad.search(text)
-        assert bad is not None
-        if bad.group() == "%":
-            return f"invalid escape sequence in {self.what}"
-        return f"invalid character {bad.group()!r} in {self.what}"
-
-    def decode(self, text: str) -> str:
-        """Check ``text`` and resolve its escapes."""
-        reason = self.error(text)
-        if reason is not None:
-            raise SipParseError(reason)
-        return _unescape(text)
-
-    def encode(self, text: str) -> str:
-        """Escape every character this component may not hold as is (RFC 3261 25.1)."""
-        return text if self.unsafe.search(text) is None else self.unsafe.sub(_percent, text)
-
-
-_USER = _Charset.of("SIP URI user", _USER_CHARS)
-_PASSWORD = _Charset.of("SIP URI password", _PASSWORD_CHARS)
-_URI_PARAM = _Charset.of("SIP URI parameter", _PARAM_CHARS)
-_URI_HEADER = _Charset.of("SIP URI header", _HNV_CHARS)
-_TEL_NUMBER = _Charset.of("tel URI number", _TEL_NUMBER_CHARS)
-_TEL_PARAM = _Charset.of("tel URI parameter", _PARAM_CHARS)
-_TEL_ISUB = _Charset.of("tel URI isub parameter", _URIC_CHARS.replace(";", ""))
-_OPAQUE = _Charset.of("URI", _OPAQUE_CHARS)
-
-
-class Parameters(Mapping[str, Union[str, None]]):
-    """Ordered, immutable parameters: names keep their spelling, lookups ignore case.
-
-    A value of ``None`` is a flag parameter (``;lr``). ``set`` and ``remove``
-    return new objects. Equality ignores order and the case of names (values
-    are compared exactly); URIs compare their parameters by RFC rules instead.
-    """
-
-    __slots__ = ("_items", "_keys")
-    _items: tuple[tuple[str, str | None], ...]
-    _keys: tuple[str, ...]
-
-    def __init__(
-        self, items: Mapping[str, str | None] | Iterable[tuple[str, str | None]] = ()
-    ) -> None:
-        pairs = tuple(items.items()) if isinstance(items, Mapping) else tuple(items)
-        keys = tuple(name.lower() for name, _ in pairs)
-        if len(set(keys)) != len(keys):
-            name = next(n for i, (n, _) in enumerate(pairs) if keys[i] in keys[:i])
-            raise LocalProtocolError(f"duplicate parameter {name!r}")
-        self._items, self._keys = pairs, keys
-
-    @classmethod
-    def _trusted(cls, items: list[tuple[str, str | None]], keys: list[str]) -> Parameters:
-        params = cls.__new__(cls)
-        params._items, params._keys = tuple(items), tuple(keys)
-        return params
-
-    @property
-    def pairs(self) -> tuple[tuple[str, str | None], ...]:
-        """The (name, value) pairs in order, names as written."""
-        return self._items
-
-    def __getitem__(self, name: str) -> str | None:
-        try:
-            return self._items[self._keys.index(name.lower())][1]
-        except ValueError:
-            raise KeyError(name) from None
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._keys
-
-    def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def set(self, name: str, value: str | None = None) -> Parameters:
-        """A copy with ``name`` set to ``value`` (in place if present, else appended)."""
-        key = name.lower()
-        if key in self._keys:
-            index = self._keys.index(key)
-            items = list(self._items)
-            items[index] = (name, value)
-            return Parameters._trusted(items, list(self._keys))
-        return Parameters._trusted([*self._items, (name, value)], [*self._keys, key])
-
-    def remove(self, name: str) -> Parameters:
-        """A copy without ``name`` (unchanged if absent)."""
-        key = name.lower()
-        kept = [(item, k) for item, k in zip(self._items, self._keys) if k != key]
-        return Parameters._trusted([item for item, _ in kept], [k for _, k in kept])
-
-    def _folded(self) -> dict[str, str | None]:
-        return {key: value for key, (_, value) in zip(self._keys, self._items)}
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Parameters):
-            return self._folded() == other._folded()
-        if isinstance(other, Mapping):
-            return self._folded() == {str(k).lower(): v for k, v in other.items()}
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(frozenset(self._folded().items()))
-
-    def __repr__(self) -> str:
-        return f"Parameters({dict(self._items)!r})"
-
-
-def _fold(value: str | None) -> str | None:
-    return None if value is None else value.lower()
-
-
-def _ipv6_address(text: str) -> ipaddress.IPv6Address | None:
-    """The address in an IPv6 reference (without brackets), or None if invalid."""
-    if not _IPV6_CHARS_RE.match(text):
-        return None
-    try:
-        return ipaddress.IPv6Address(text)
-    except ValueError:
-        pass
-    # RFC 5118 4.10: the RFC 3261 ABNF admits "2001:db8:::192.0.2.1"; tolerate it.
-    head, sep, tail = text.partition(":::")
-    if sep and "." in tail and ":" not in tail:
-        try:
-            return ipaddress.IPv6Address(f"{head}::{tail}")
-        except ValueError:
-            return None
-    return None
-
-
-def _host_error(host: str) -> str | None:
-    """Why ``host`` is not hostname / IPv4address / IPv6reference (RFC 3261 25.1)."""
-    if host.startswith("[") and host.endswith("]"):
-        return None if _ipv6_address(host[1:-1]) else "invalid IPv6 address in SIP URI host"
-    if _HOST_RE.match(host):
-        return None
-    if host.count(":") >= 2 and _IPV6_CHARS_RE.match(host):
-        return "IPv6 address in URI host must be in brackets"  # RFC 5118 4.2
-    return "empty host in SIP URI" if not host else f"invalid host {host[:64]!r} in SIP URI"
-
-
-def _host_key(host: str) -> str:
-    if host.startswith("["):
-        address = _ipv6_address(host[1:-1])
-        if address is not None:
-            return f"[{address.compressed}]"
-    return host.lower()
+_new = object.__new__
+_set = object.__setattr__  # frozen dataclasses are built this way on the hot path
 
 
 @dataclass(frozen=True, eq=False, kw_only=True, slots=True)
@@ -329,7 +144,7 @@ class SipUri:
                 return f"empty value for SIP URI parameter {name!r}"
         if any(not name for name, _ in self.headers):
             return "empty SIP URI header name"
-        return _host_error(self.host)
+        return host_error(self.host)
 
     @classmethod
     def parse(cls, text: str) -> SipUri:
@@ -361,7 +176,7 @@ class SipUri:
     @property
     def transport(self) -> str | None:
         """The ``transport`` parameter in lower case, or None."""
-        return _fold(self.params.get("transport"))
+        return fold(self.params.get("transport"))
 
     @property
     def lr(self) -> bool:
@@ -380,9 +195,9 @@ class SipUri:
 
     def _key(self) -> tuple[Any, ...]:
         params = self.params
-        special = tuple((name in params, _fold(params.get(name))) for name in _SPECIAL_PARAMS)
+        special = tuple((name in params, fold(params.get(name))) for name in _SPECIAL_PARAMS)
         headers = tuple(sorted((name.lower(), value) for name, value in self.headers))
-        return (self.scheme, self.user, self.password, _host_key(self.host), self.port,
+        return (self.scheme, self.user, self.password, host_key(self.host), self.port,
                 special, headers)
 
     def __eq__(self, other: object) -> bool:
@@ -393,7 +208,7 @@ class SipUri:
             return False
         theirs = other.params
         return all(
-            _fold(value) == _fold(theirs[name])
+            fold(value) == fold(theirs[name])
             for name, value in self.params.pairs if name in theirs
         )
 
@@ -476,7 +291,7 @@ class TelUri:
     def _key(self) -> tuple[Any, ...]:
         params = frozenset(
             (key, _tel_param_key(key, value))
-            for key, (_, value) in zip(self.params._keys, self.params.pairs)
+            for key, (_, value) in zip(self.params.keys_folded, self.params.pairs)
         )
         return (self.is_global, self.digits.lower(), params)
 
@@ -504,7 +319,7 @@ def _tel_param_key(key: str, value: str | None) -> str | None:
     # RFC 3966 4: a global-number phone-context (and ext) compare without separators.
     if value is not None and (key == "ext" or (key == "phone-context" and value[:1] == "+")):
         value = _VISUAL_SEPARATORS_RE.sub("", value)
-    return _fold(value)
+    return fold(value)
 
 
 def _phone_number_error(number: str, is_context: bool = False) -> str | None:
@@ -512,7 +327,7 @@ def _phone_number_error(number: str, is_context: bool = False) -> str | None:
     if number.startswith("+"):  # global-number-digits = "+" *phonedigit DIGIT *phonedigit
         valid = _GLOBAL_NUMBER_RE.match(number) and _NUMBER_DIGIT_RE.search(number)
     elif is_context:
-        valid = _DOMAIN_RE.match(number)
+        valid = DOMAIN_RE.match(number)
     else:  # local-number-digits: at least one HEXDIG / "*" / "#"
         valid = _LOCAL_NUMBER_RE.match(number) and _NUMBER_DIGIT_RE.search(number)
     return None if valid else f"invalid {what} in tel URI"
@@ -609,11 +424,11 @@ def _parse_simple_sip(text: str, match: re.Match[str]) -> SipUri | None:
         if port > 65535:
             return None
     if params_text:
-        params = _split_simple_params(params_text)
+        params = split_simple_params(params_text)
         if params is None:
             return None
     else:
-        params = Parameters._trusted([], [])
+        params = Parameters.trusted([], [])
     return _parsed_sip_uri(text, scheme.lower(), user, None, host, port, params, ())
 
 
@@ -632,19 +447,6 @@ def _parsed_sip_uri(
     _set(uri, "headers", headers)
     _set(uri, "_raw", text)
     return uri
-
-
-def _split_simple_params(text: str) -> Parameters | None:
-    """``;a=b;c`` already checked by a regex; None if a name repeats."""
-    items: list[tuple[str, str | None]] = []
-    keys: list[str] = []
-    for item in text[1:].split(";"):
-        name, eq, value = item.partition("=")
-        items.append((name, value if eq else None))
-        keys.append(name.lower())
-    if len(set(keys)) != len(keys):
-        return None
-    return Parameters._trusted(items, keys)
 
 
 def _parse_sip(text: str, scheme: str, rest: str) -> SipUri:
@@ -668,15 +470,15 @@ def _parse_sip(text: str, scheme: str, rest: str) -> SipUri:
         if close < 0:
             raise SipParseError("unterminated IPv6 reference in SIP URI host")
         host, rest = rest[:close + 1], rest[close + 1:]
-        reason = _host_error(host)
+        reason = host_error(host)
     else:
         segment = _PARAMS_START_RE.split(rest, 1)[0]
-        if segment.count(":") >= 2 and _IPV6_CHARS_RE.match(segment):
+        if segment.count(":") >= 2 and IPV6_CHARS_RE.match(segment):
             raise SipParseError("IPv6 address in URI host must be in brackets")  # RFC 5118 4.2
         end = _HOST_END_RE.search(rest)
         split = len(rest) if end is None else end.start()
         host, rest = rest[:split], rest[split:]
-        reason = _host_error(host)
+        reason = host_error(host)
     if reason is not None:
         raise SipParseError(reason)
     port = None
@@ -691,7 +493,7 @@ def _parse_sip(text: str, scheme: str, rest: str) -> SipUri:
     params_text, question, headers_text = rest.partition("?")
     if params_text and not params_text.startswith(";"):
         raise SipParseError(f"unexpected character {params_text[0]!r} after SIP URI host")
-    params = _parse_uri_params(params_text[1:]) if params_text else Parameters._trusted([], [])
+    params = _parse_uri_params(params_text[1:]) if params_text else Parameters.trusted([], [])
     headers = _parse_uri_headers(headers_text) if question else ()
     return _parsed_sip_uri(text, scheme, user, password, host, port, params, headers)
 
@@ -714,7 +516,7 @@ def _parse_uri_params(text: str) -> Parameters:
             raise SipParseError(f"duplicate SIP URI parameter {name!r}")
         items.append((name, value))
         keys.append(key)
-    return Parameters._trusted(items, keys)
+    return Parameters.trusted(items, keys)
 
 
 def _parse_uri_headers(text: str) -> tuple[tuple[str, str], ...]:
@@ -750,45 +552,11 @@ def _parse_tel(text: str, rest: str) -> TelUri:
         charset = _TEL_ISUB if key == "isub" else _TEL_PARAM
         items.append((name, charset.decode(value_text) if eq else None))
         keys.append(key)
-    params = Parameters._trusted(items, keys)
+    params = Parameters.trusted(items, keys)
     reason = _tel_error(number, params)
     if reason is not None:
         raise SipParseError(reason)
     return TelUri(number, params, _raw=text)
-
-
-def quote_string(text: str) -> str:
-    """``text`` as an RFC 3261 25.1 quoted-string.
-
-    '"', '\\' and control characters become quoted-pairs; CR and LF, which no
-    quoted-pair can carry, become spaces (RFC 3261 7.3.1: a fold is one SP).
-    """
-    text = text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    return '"' + _QUOTE_NEEDS_PAIR_RE.sub(lambda m: "\\" + m.group(), text) + '"'
-
-
-def unquote_string(text: str) -> str:
-    """The content of a quoted-string (quotes included in ``text``), quoted-pairs
-    resolved and folds unfolded; text that is not quoted is returned unchanged."""
-    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
-        return text
-    return _unquote(text[1:-1])
-
-
-def _unquote(content: str) -> str:
-    """Check the inside of a quoted-string and resolve it."""
-    if "\\" in content:
-        if _BAD_QUOTED_PAIR_RE.search(content):
-            raise SipParseError("invalid quoted-pair in quoted string")
-        bare = _QUOTED_PAIR_RE.sub("", content)
-    else:
-        bare = content
-    bad = _BAD_QDTEXT_RE.search(bare)
-    if bad is not None:
-        raise SipParseError(f"invalid character {bad.group()!r} in quoted string")
-    if "\r" in content:
-        content = _FOLD_RE.sub("", content)
-    return _QUOTED_PAIR_RE.sub(r"\1", content) if "\\" in content else content
 
 
 @dataclass(frozen=True, slots=True)
@@ -810,9 +578,9 @@ class NameAddress:
             object.__setattr__(self, "params", Parameters(self.params))
         if self._raw is None:
             for name, value in self.params.pairs:
-                if not _TOKEN_RE.fullmatch(name):
+                if not TOKEN_RE.fullmatch(name):
                     raise LocalProtocolError(f"invalid header parameter name {name!r}")
-                if value is not None and not _GEN_VALUE_RE.match(value):
+                if value is not None and not GEN_VALUE_RE.match(value):
                     raise LocalProtocolError(
                         f"invalid value for header parameter {name!r} (use quote_string)"
                     )
@@ -820,7 +588,7 @@ class NameAddress:
     @classmethod
     def parse(cls, text: str) -> NameAddress:
         """Parse one value; surrounding whitespace is dropped (and not kept by ``str()``)."""
-        text = text.strip(_WS)
+        text = text.strip(WS)
         match = _FAST_NAME_ADDR_RE.match(text)
         if match is not None:
             display, uri_text, params_text = match.groups()
@@ -830,7 +598,7 @@ class NameAddress:
                 return _parse_name_addr(text)
             display = None
             uri_text, params_text = match.groups()
-        params = _split_simple_params(params_text) if params_text else Parameters._trusted([], [])
+        params = split_simple_params(params_text) if params_text else Parameters.trusted([], [])
         if params is None:
             return _parse_name_addr(text)
         address = _new(cls)
@@ -861,100 +629,8 @@ class NameAddress:
         )
 
 
-def _skip_ws(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos] in _WS:
-        pos += 1
-    return pos
-
-
 def _parse_name_addr(text: str) -> NameAddress:
-    """The careful parser: name-addr or addr-spec, then header parameters."""
-    if not text:
-        raise SipParseError("empty name-addr")
-    display: str | None = None
-    lt = -1
-    if text[0] == '"':
-        match = _QUOTED_RE.match(text)
-        if match is None:
-            raise SipParseError("unterminated quoted string")
-        display = _unquote(text[1:match.end() - 1])
-        lt = _skip_ws(text, match.end())
-        if lt == len(text) or text[lt] != "<":
-            raise SipParseError("expected '<' after quoted display name")
-    else:
-        lt = text.find("<")
-        semi = text.find(";")
-        if lt >= 0 and (semi < 0 or semi > lt):
-            # display-name = *(token LWS) / quoted-string; 'caller<sip:..>' is
-            # accepted although LWS should precede '<' (RFC 4475 3.1.1.6).
-            if not _DISPLAY_TOKENS_RE.match(text, 0, lt):
-                bad = _DISPLAY_BAD_RE.search(text, 0, lt)
-                assert bad is not None
-                raise SipParseError(f"invalid character {bad.group()!r} in display name")
-            display = " ".join(text[:lt].split()) or None
-        else:
-            lt = -1
-    if lt >= 0:
-        gt = text.find(">", lt)
-        if gt < 0:
-            raise SipParseError("missing '>' in name-addr")
-        inner = text[lt + 1:gt]
-        if inner != inner.strip(_WS):
-            raise SipParseError("whitespace inside '<' '>' in name-addr")
-        uri = parse_uri(inner)
-        pos = gt + 1
-    else:
-        # RFC 3261 20.10: without '<' '>' the URI ends at the first ';', and a
-        # URI holding ',', ';' or '?' must be enclosed.
-        pos = text.find(";")
-        if pos < 0:
-            pos = len(text)
-        spec = text[:pos].rstrip(_WS)
-        if "?" in spec or "," in spec:
-            raise SipParseError("URI containing ',', ';' or '?' must be enclosed in '<' '>'")
-        uri = parse_uri(spec)
-    return NameAddress(uri, display, _parse_header_params(text, pos), _raw=text)
-
-
-def _parse_header_params(text: str, pos: int) -> Parameters:
-    """``*( SEMI generic-param )`` from ``pos`` to the end (RFC 3261 25.1)."""
-    items: list[tuple[str, str | None]] = []
-    keys: list[str] = []
-    end = len(text)
-    while pos < end:
-        match = _HPARAM_RE.match(text, pos)
-        if match is None:
-            raise SipParseError(_header_param_error(text, pos))
-        name, value = match.groups()
-        if value is not None and value[0] == '"':
-            _unquote(value[1:-1])
-        key = name.lower()
-        if key in keys:
-            raise SipParseError(f"duplicate header parameter {name!r}")
-        items.append((name, value))
-        keys.append(key)
-        pos = match.end()
-    return Parameters._trusted(items, keys)
-
-
-def _header_param_error(text: str, pos: int) -> str:
-    """Why the header parameter starting at ``pos`` does not parse."""
-    pos = _skip_ws(text, pos)
-    if pos < len(text) and text[pos] != ";":
-        return f"unexpected character {text[pos]!r} after '>'"
-    pos = _skip_ws(text, pos + 1)
-    match = _TOKEN_RE.match(text, pos)
-    if match is None:
-        if pos == len(text) or text[pos] == ";":
-            return "empty header parameter"
-        return f"invalid character {text[pos]!r} in header parameter name"
-    name = match.group()
-    pos = _skip_ws(text, match.end())
-    if pos < len(text) and text[pos] == "=":
-        pos = _skip_ws(text, pos + 1)
-        if pos == len(text) or text[pos] == ";":
-            return f"empty value for header parameter {name!r}"
-        if text[pos] == '"' and not _QUOTED_RE.match(text, pos):
-            return "unterminated quoted string"
-        return f"invalid value for header parameter {name!r}"
-    return f"invalid character {text[pos]!r} after header parameter {name!r}"
+    """The careful parser, for everything the fast path does not take."""
+    display, uri_text, params_at = split_name_addr(text)
+    uri = parse_uri(uri_text)
+    return NameAddress(uri, display, parse_header_params(text, params_at), _raw=text)
