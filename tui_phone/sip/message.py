@@ -516,8 +516,8 @@ def build_response(
         for value in request.headers.values("record-route"):
             headers.add("Record-Route", value)
     response = SipResponse(status, reason, headers)
-    if body or content_type:
-        response.set_body(body, content_type)
+    # Content-Length always: RFC 3261 18.3 requires it on stream transports.
+    response.set_body(body, content_type)
     return response
 
 

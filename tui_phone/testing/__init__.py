@@ -1,0 +1,1 @@
+"""Test tooling shipped with the package (impairment relay, RTP scenarios, certificates)."""
