@@ -49,7 +49,7 @@ def check_message(path: click.utils.LazyFile, as_json: bool) -> None:
     """
     data = path.read()
     try:
-        message = parse_message(data)
+        message = parse_message(data, validate=True)
     except SipParseError as error:
         verdict = {"valid": False, "status": error.status, "reason": error.reason}
         click.echo(json.dumps(verdict) if as_json else f"invalid: {error.status} {error.reason}")

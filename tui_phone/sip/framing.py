@@ -75,7 +75,7 @@ class StreamFramer:
                 if message is None:
                     break
                 try:
-                    events.append(parse_message(message))
+                    events.append(parse_message(message, validate=True))
                 except SipParseError as error:
                     events.append(InvalidMessage(message, error))
         except SipParseError as error:

@@ -7,6 +7,7 @@ is the parser, and most headers of most messages are never looked at.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -190,6 +191,79 @@ def split_comma_list(value: str) -> list[str]:
     return parts
 
 
+_TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
+_UNFOLD_RE = re.compile(r"[ \t]*\r\n[ \t]+")
+
+
+def _lookup_pattern(key: str) -> re.Pattern[str]:
+    """The regex that finds the start of a header's value in a header section."""
+    names = [re.escape(key)] + [re.escape(c) for c, long in COMPACT_FORMS.items() if long == key]
+    return re.compile(r"\r\n(?:" + "|".join(names) + r")[ \t]*:[ \t]*", re.I)
+
+
+# Read-only table built once: the lookup regex of every well-known header.
+_LOOKUPS: dict[str, re.Pattern[str]] = {
+    key: _lookup_pattern(key)
+    for key in {_compute_key(n) for n in _KEY_CACHE_SEED} | set(COMPACT_FORMS.values())
+}
+
+
+# The usual spellings straight to (lookup regex, is a list header).
+_LOOKUP_BY_NAME: dict[str, tuple[re.Pattern[str], bool]] = {
+    name: (_LOOKUPS[key], key in LIST_HEADERS) for name, key in _KNOWN_KEYS.items()
+}
+_WSP = (" ", "\t")
+
+
+def _key_of(name: str) -> str:
+    key = _KNOWN_KEYS.get(name)
+    if key is not None:
+        return key
+    stripped = name.rstrip(" \t")
+    if not _TOKEN_RE.match(stripped):
+        raise SipParseError(f"invalid header name {name[:40]!r}")
+    low = stripped.lower()
+    return COMPACT_FORMS.get(low, low)
+
+
+def parse_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
+    """Header lines (no folding) to (key, name, value, raw line) tuples."""
+    # The hot loop: one partition and one dict lookup per header line.
+    fields: list[tuple[str, str, str, str]] = []
+    append = fields.append
+    known = _KNOWN_KEYS
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise SipParseError(f"header line without a colon: {line[:40]!r}")
+        key = known.get(name)
+        if key is None:
+            key = _key_of(name)
+        append((key, name, value.strip(" \t"), line))
+    return fields
+
+
+def parse_folded_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
+    """Like :func:`parse_fields` where lines may continue (RFC 3261 7.3.1 folding)."""
+    groups: list[list[str]] = []
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if not groups:
+                raise SipParseError("header section starts with a continuation line")
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    fields: list[tuple[str, str, str, str]] = []
+    for group in groups:
+        raw = "\r\n".join(group)
+        name, sep, value = raw.partition(":")
+        if not sep:
+            raise SipParseError(f"header line without a colon: {group[0][:40]!r}")
+        name = name.rstrip(" \t\r\n")
+        fields.append((_key_of(name), name, _UNFOLD_RE.sub(" ", value).strip(" \t"), raw))
+    return fields
+
+
 class Headers:
     """The ordered header fields of a SIP message.
 
@@ -197,15 +271,22 @@ class Headers:
     the exact source text of the field so that an unmodified message
     serializes byte for byte as received. Lookups are by long or compact
     name, case-insensitively.
+
+    Headers of a parsed message are lazy: they keep the raw header section
+    and split it into fields only when something needs more than ``get``.
+    Splitting checks the field syntax, so any method may raise
+    :class:`SipParseError` for a malformed header section.
     """
 
-    __slots__ = ("_fields", "_index", "_parsed", "pristine")
+    __slots__ = ("_fields", "_index", "_parsed", "pristine", "_head", "_offset")
 
     def __init__(self, fields: list[tuple[str, str]] | None = None) -> None:
         # Each field: (key, name, value, raw_text or None)
-        self._fields: list[Any] = []
+        self._fields: list[Any] | None = []
         self._index: dict[str, list[int]] | None = None
         self._parsed: dict[str, Any] = {}
+        self._head = ""
+        self._offset = 0
         # True while the fields are exactly those parsed from the wire.
         self.pristine = False
         if fields:
@@ -213,19 +294,45 @@ class Headers:
                 self.add(name, value)
 
     @classmethod
-    def _from_parsed(cls, fields: list[Any]) -> Headers:
+    def _lazy(cls, head: str, offset: int) -> Headers:
+        """Headers of a header section, split only when needed.
+
+        ``head`` is the whole header section (start line included) and
+        ``offset`` the position of the CRLF that ends the start line.
+        """
         headers = cls.__new__(cls)
-        headers._fields = fields
+        headers._fields = None
         headers._index = None
         headers._parsed = {}
+        headers._head = head
+        headers._offset = offset
         headers.pristine = True
         return headers
+
+    def _load(self) -> list[Any]:
+        fields = self._fields
+        if fields is None:
+            head = self._head
+            offset = self._offset
+            if offset < 0:
+                fields = []
+            else:
+                body = head[offset + 2 :]
+                lines = body.split("\r\n")
+                if body.count("\n") != len(lines) - 1 or body.count("\r") != len(lines) - 1:
+                    raise SipParseError("bare CR or LF in the header section")
+                if "\r\n " in body or "\r\n\t" in body or body[:1] in (" ", "\t"):
+                    fields = parse_folded_fields(lines)
+                else:
+                    fields = parse_fields(lines)
+            self._fields = fields
+        return fields
 
     def _get_index(self) -> dict[str, list[int]]:
         index = self._index
         if index is None:
             index = {}
-            for i, field in enumerate(self._fields):
+            for i, field in enumerate(self._load()):
                 index.setdefault(field[0], []).append(i)
             self._index = index
         return index
@@ -235,16 +342,24 @@ class Headers:
         self._index = None
         self._parsed.clear()
 
+    def keys(self) -> list[str]:
+        """The lookup key of every field, in order (splits the section)."""
+        return [field[0] for field in self._load()]
+
+    def fields(self) -> list[tuple[str, str, str, str | None]]:
+        """Every field as (key, name as written, value, raw text) (splits the section)."""
+        return list(self._load())
+
     # -- reading -----------------------------------------------------------
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and header_key(name) in self._get_index()
 
     def __len__(self) -> int:
-        return len(self._fields)
+        return len(self._load())
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         """Iterate (name as written, value) over every field in order."""
-        for field in self._fields:
+        for field in self._load():
             yield field[1], field[2]
 
     def values(self, name: str) -> list[str]:
@@ -252,7 +367,7 @@ class Headers:
         positions = self._get_index().get(header_key(name))
         if not positions:
             return []
-        fields = self._fields
+        fields = self._load()
         return [fields[i][2] for i in positions]
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -262,11 +377,34 @@ class Headers:
         the list, so ``get("Via")`` is the top Via even when several Vias share
         one line.
         """
+        if self._fields is None:
+            # Lazy path: find the first field by a regex over the raw section.
+            lookup = _LOOKUP_BY_NAME.get(name)
+            if lookup is None:
+                key = header_key(name)
+                lookup = (_LOOKUPS.get(key) or _lookup_pattern(key), key in LIST_HEADERS)
+            head = self._head
+            match = lookup[0].search(head, self._offset)
+            if match is None:
+                return default
+            start = match.end()
+            end = head.find("\r\n", start)
+            if end < 0:
+                value = head[start:]
+            elif head[end + 2 : end + 3] in _WSP:
+                value = None  # folded: split the section instead
+            else:
+                value = head[start:end]
+            if value is not None and "\r" not in value and "\n" not in value:
+                value = value.rstrip(" \t")
+                if lookup[1] and "," in value:
+                    return split_comma_list(value)[0]
+                return value
         key = header_key(name)
         positions = self._get_index().get(key)
         if not positions:
             return default
-        value: str = self._fields[positions[0]][2]
+        value = self._load()[positions[0]][2]
         if key in LIST_HEADERS and "," in value:
             return split_comma_list(value)[0]
         return value
@@ -277,7 +415,7 @@ class Headers:
         positions = self._get_index().get(key)
         if not positions:
             return []
-        fields = self._fields
+        fields = self._load()
         if key not in LIST_HEADERS:
             return [fields[i][2] for i in positions]
         result: list[str] = []
@@ -294,12 +432,13 @@ class Headers:
         """Append a field (or insert it before every other field of that name)."""
         key = header_key(name)
         field = (key, header_spelling(name), str(value), None)
+        fields = self._load()
         if first:
             positions = self._get_index().get(key)
-            at = positions[0] if positions else len(self._fields)
-            self._fields.insert(at, field)
+            at = positions[0] if positions else len(fields)
+            fields.insert(at, field)
         else:
-            self._fields.append(field)
+            fields.append(field)
         self._changed()
 
     def set(self, name: str, value: str) -> None:
@@ -309,19 +448,21 @@ class Headers:
         if not positions:
             self.add(name, value)
             return
+        fields = self._load()
         first = positions[0]
-        self._fields[first] = (key, self._fields[first][1], str(value), None)
+        fields[first] = (key, fields[first][1], str(value), None)
         for i in reversed(positions[1:]):
-            del self._fields[i]
+            del fields[i]
         self._changed()
 
     def remove(self, name: str) -> int:
         """Remove every field of this header; returns how many were removed."""
         key = header_key(name)
-        before = len(self._fields)
-        self._fields = [f for f in self._fields if f[0] != key]
+        fields = self._load()
+        kept = [f for f in fields if f[0] != key]
+        self._fields = kept
         self._changed()
-        return before - len(self._fields)
+        return len(fields) - len(kept)
 
     def remove_first(self, name: str) -> str | None:
         """Remove the first list element of a header (e.g. the top Via)."""
@@ -329,21 +470,22 @@ class Headers:
         positions = self._get_index().get(key)
         if not positions:
             return None
+        fields = self._load()
         i = positions[0]
-        field = self._fields[i]
+        field = fields[i]
         items = split_comma_list(field[2]) if key in LIST_HEADERS else [field[2]]
         removed = items[0]
         if len(items) > 1:
-            self._fields[i] = (key, field[1], ", ".join(items[1:]), None)
+            fields[i] = (key, field[1], ", ".join(items[1:]), None)
         else:
-            del self._fields[i]
+            del fields[i]
         self._changed()
         return removed
 
     def copy(self) -> Headers:
         """A copy that can be changed without changing this one."""
         new = Headers()
-        new._fields = list(self._fields)
+        new._fields = list(self._load())
         return new
 
     def cached(self, key: str) -> Any:
@@ -358,18 +500,19 @@ class Headers:
     def serialize(self) -> str:
         """The header section text, each field ending with CRLF."""
         out = []
-        for _key, name, value, raw in self._fields:
+        for _key, name, value, raw in self._load():
             out.append(raw if raw is not None else f"{name}: {value}")
         out.append("")
         return "\r\n".join(out)
 
     def __repr__(self) -> str:
-        return f"Headers({[(f[1], f[2]) for f in self._fields]!r})"
+        return f"Headers({[(f[1], f[2]) for f in self._load()]!r})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Headers):
             return NotImplemented
-        return [(f[0], f[2]) for f in self._fields] == [(f[0], f[2]) for f in other._fields]
+        mine = [(f[0], f[2]) for f in self._load()]
+        return mine == [(f[0], f[2]) for f in other._load()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,9 @@ from typing import Any
 
 from .errors import SipParseError
 from .headers import (
-    COMPACT_FORMS,
     LIST_HEADERS,
     CSeq,
     Headers,
-    _KNOWN_KEYS,
     header_spelling,
     split_comma_list,
 )
@@ -41,7 +39,6 @@ _DATE_RE = re.compile(
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
     r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT\Z"
 )
-_UNFOLD_RE = re.compile(r"[ \t]*\r\n[ \t]+")
 
 _REQUIRED = ("call-id", "cseq", "from", "to", "via")
 _SINGLE = ("call-id", "cseq", "from", "to", "max-forwards")
@@ -73,7 +70,7 @@ class SipMessage:
     @property
     def call_id(self) -> str | None:
         """The Call-ID, or None when absent."""
-        return self._cached("call-id", lambda: self.headers.get("call-id"))
+        return self.headers.get("call-id")
 
     @property
     def cseq(self) -> CSeq:
@@ -89,11 +86,11 @@ class SipMessage:
 
     @property
     def via(self) -> Via:
-        """The top Via."""
-        vias = self.vias
-        if not vias:
-            raise SipParseError("missing Via header")
-        return vias[0]
+        """The top Via (parsed alone: the others stay raw until asked for)."""
+        vias = self.headers._parsed.get("via")
+        if vias:
+            return vias[0]
+        return self._cached("top-via", lambda: Via.parse(self._required("via")))
 
     @property
     def from_addr(self) -> NameAddress:
@@ -147,6 +144,18 @@ class SipMessage:
                 raise SipParseError("Contact '*' must be the only Contact value")
             contacts.append(NameAddress.parse(value))
         return contacts
+
+    def validate(self) -> SipMessage:
+        """Check every header a UAS relies on; raise :class:`SipParseError` if one is bad.
+
+        Splits the header section and parses Request-URI, Via, From, To,
+        Call-ID, CSeq (and its method), Max-Forwards, Contact and Date, caching
+        the parsed values for the accessors. Returns the message.
+        """
+        if self.headers._parsed.get("valid") is None:
+            _validate(self)  # type: ignore[arg-type]
+            self.headers._parsed["valid"] = True
+        return self
 
     def set_body(self, body: bytes, content_type: str | None = None) -> None:
         """Replace the body, updating Content-Length (and Content-Type if given)."""
@@ -279,13 +288,20 @@ def _parse_number(value: str, name: str) -> int:
     return int(value)
 
 
-def parse_message(data: bytes) -> SipRequest | SipResponse:
+def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipResponse:
     """Parse one SIP message from a datagram or a framed stream message.
+
+    Lazy (STYLE.md): this frames the message, checks the start line and keeps
+    the header section raw; header values are found and parsed when asked
+    for, and a malformed header raises :class:`SipParseError` then. Call
+    :meth:`SipMessage.validate` (or pass ``validate=True``) to check every
+    header a UAS relies on before acting on a message, as the transport edge
+    does for everything it receives.
 
     Leading CRLFs are skipped (RFC 3261 7.5). Bytes beyond Content-Length are
     ignored (RFC 3261 18.3); without Content-Length the body is the rest of the
-    data (datagram semantics). Raises :class:`SipParseError` for any input
-    that is not a well-formed message, with the status a UAS should answer.
+    data (datagram semantics). Raises :class:`SipParseError`, with the status a
+    UAS should answer, when the message cannot even be framed.
     """
     start = 0
     while data.startswith(b"\r\n", start):
@@ -296,41 +312,45 @@ def parse_message(data: bytes) -> SipRequest | SipResponse:
             raise SipParseError("empty message")
         raise SipParseError("no empty line after the header section")
     head = data[start:end].decode("utf-8", "surrogateescape")
-    lines = head.split("\r\n")
-    if head.count("\n") != len(lines) - 1 or head.count("\r") != len(lines) - 1:
-        raise SipParseError("bare CR or LF in the header section")
-    first = lines[0]
+    eol = head.find("\r\n")
+    first = head if eol < 0 else head[:eol]
     message: SipRequest | SipResponse
-    if first[:4].upper() == "SIP/":
+    if first.startswith("SIP/") or first[:4].upper() == "SIP/":
         message = _parse_status_line(first)
     else:
         message = _parse_request_line(first)
-
-    if "\r\n " in head or "\r\n\t" in head:
-        fields = _parse_folded_fields(lines)
-    else:
-        del lines[0]
-        fields = _parse_fields(lines)
-    keys = [field[0] for field in fields]
-    headers = Headers._from_parsed(fields)
-    message.headers = headers
+    headers = message.headers = Headers._lazy(head, eol)
 
     body_start = end + 4
-    if "content-length" in keys:
-        length = _content_length(fields, keys)
-        stop = body_start + length
+    # Content-Length is usually the last header, spelled the usual way: look
+    # for that from the end first. (Two Content-Lengths are an error that
+    # validate() reports; framing uses either.)
+    at = head.rfind("\r\nContent-Length: ")
+    if at >= 0:
+        stop = head.find("\r\n", at + 18)
+        length_text = head[at + 18 : stop if stop >= 0 else len(head)].rstrip(" \t")
+        if not length_text.isdigit() or (stop >= 0 and head[stop + 2 : stop + 3] in (" ", "\t")):
+            length_text = headers.get("content-length")  # folded, or really invalid
+    else:
+        length_text = headers.get("content-length") if eol >= 0 else None
+    if length_text is None:
+        stop = len(data)
+    else:
+        if not length_text.isdigit() or not length_text.isascii():
+            raise SipParseError(f"invalid Content-Length {length_text[:20]!r}")
+        stop = body_start + int(length_text)
         if stop > len(data):
             raise SipParseError(
-                f"Content-Length {length} is larger than the body ({len(data) - body_start} bytes)"
+                f"Content-Length {length_text} is larger than the body "
+                f"({len(data) - body_start} bytes)"
             )
-    else:
-        stop = len(data)
     body = bytes(data[body_start:stop])
-    _validate(message, headers, fields, keys)
     message.body = body
     message._raw_body = body
     message._raw = bytes(data[start:stop]) if (start or stop != len(data)) else bytes(data)
     message._start_line = first
+    if validate:
+        message.validate()
     return message
 
 
@@ -360,91 +380,36 @@ def _parse_request_line(line: str) -> SipRequest:
             raise SipParseError("extra whitespace in the Request-Line")
         raise SipParseError(f"malformed Request-Line {line[:80]!r}")
     method, uri_text, version = parts
-    if not _VERSION_RE.match(version):
-        raise SipParseError(f"malformed Request-Line {line[:80]!r}: bad SIP-Version")
-    if version.upper() != SIP_VERSION:
-        raise SipParseError(f"SIP version {version!r} is not supported", 505)
-    if not _TOKEN_RE.match(method):
+    if version != SIP_VERSION:
+        if not _VERSION_RE.match(version):
+            raise SipParseError(f"malformed Request-Line {line[:80]!r}: bad SIP-Version")
+        if version.upper() != SIP_VERSION:
+            raise SipParseError(f"SIP version {version!r} is not supported", 505)
+    if method not in KNOWN_METHODS and not _TOKEN_RE.match(method):
         raise SipParseError(f"invalid method {method[:40]!r}")
     if uri_text.startswith("<"):
         raise SipParseError("Request-URI must not be enclosed in '<' '>'")
     if not uri_text:
         raise SipParseError("empty Request-URI")
-    uri = parse_uri(uri_text)
-    if isinstance(uri, SipUri) and uri.headers:
-        # RFC 3261 19.1.1 table: headers are not allowed in a Request-URI.
-        raise SipParseError("Request-URI must not contain headers")
     request = SipRequest.__new__(SipRequest)
     request._method = method
-    request._uri = uri
+    request._uri = uri_text  # parsed on first use
     return request
 
 
-def _key_of(name: str) -> str:
-    key = _KNOWN_KEYS.get(name)
-    if key is not None:
-        return key
-    stripped = name.rstrip(" \t")
-    if not _TOKEN_RE.match(stripped):
-        raise SipParseError(f"invalid header name {name[:40]!r}")
-    low = stripped.lower()
-    return COMPACT_FORMS.get(low, low)
-
-
-def _parse_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
-    # The hot loop: one partition and one dict lookup per header line.
-    fields: list[tuple[str, str, str, str]] = []
-    append = fields.append
-    known = _KNOWN_KEYS
-    for line in lines:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise SipParseError(f"header line without a colon: {line[:40]!r}")
-        key = known.get(name)
-        if key is None:
-            key = _key_of(name)
-        append((key, name, value.strip(" \t"), line))
-    return fields
-
-
-def _parse_folded_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
-    # RFC 3261 7.3.1: a line starting with whitespace continues the previous one.
-    groups: list[list[str]] = []
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t"):
-            if not groups:
-                raise SipParseError("header section starts with a continuation line")
-            groups[-1].append(line)
-        else:
-            groups.append([line])
-    fields: list[tuple[str, str, str, str]] = []
-    for group in groups:
-        raw = "\r\n".join(group)
-        name, sep, value = raw.partition(":")
-        if not sep:
-            raise SipParseError(f"header line without a colon: {group[0][:40]!r}")
-        name = name.rstrip(" \t\r\n")
-        fields.append((_key_of(name), name, _UNFOLD_RE.sub(" ", value).strip(" \t"), raw))
-    return fields
-
-
-def _content_length(fields: list[tuple[str, str, str, str]], keys: list[str]) -> int:
-    values = {fields[i][2] for i, key in enumerate(keys) if key == "content-length"}
-    if len(values) > 1:
-        raise SipParseError("conflicting Content-Length values")
-    value = values.pop()
-    if not value.isdigit() or not value.isascii():
-        raise SipParseError(f"invalid Content-Length {value[:20]!r}")
-    return int(value)
-
-
-def _validate(
-    message: SipRequest | SipResponse,
-    headers: Headers,
-    fields: list[tuple[str, str, str, str]],
-    keys: list[str],
-) -> None:
+def _validate(message: SipRequest | SipResponse) -> None:
     """Check the headers every element relies on (RFC 3261 8.1.1, 8.2, 20)."""
+    headers = message.headers
+    fields = headers._load()
+    keys = [field[0] for field in fields]
+    if isinstance(message, SipRequest):
+        uri = message.uri
+        if isinstance(uri, SipUri) and uri.headers:
+            # RFC 3261 19.1.1 table: headers are not allowed in a Request-URI.
+            raise SipParseError("Request-URI must not contain headers")
+    if keys.count("content-length") > 1:
+        if len({fields[i][2] for i, key in enumerate(keys) if key == "content-length"}) > 1:
+            raise SipParseError("conflicting Content-Length values")
     for key in _REQUIRED:
         if key not in keys:
             raise SipParseError(f"missing {header_spelling(key)} header")
@@ -453,7 +418,7 @@ def _validate(
             if keys.count(key) > 1:
                 raise SipParseError(f"duplicate {header_spelling(key)} header")
     parsed = headers._parsed
-    call_id = parsed["call-id"] = fields[keys.index("call-id")][2]
+    call_id = fields[keys.index("call-id")][2]
     if not _CALL_ID_RE.match(call_id):
         raise SipParseError(f"invalid Call-ID {call_id[:40]!r}")
     cseq = parsed["cseq"] = CSeq.parse(fields[keys.index("cseq")][2])

@@ -68,8 +68,11 @@ _FAST_SIP_RE = re.compile(
     re.ASCII | re.IGNORECASE,
 )
 _SIMPLE_HPARAMS = rf"(?:;{TOKEN}(?:={TOKEN})?)*"
+# A display name is a quoted string without quoted-pairs, or tokens separated
+# by single spaces (the careful parser folds longer runs of whitespace).
 _FAST_NAME_ADDR_RE = re.compile(
-    rf'(?:"([^"\\\x00-\x1f\x7f]*)"[ \t]*)?<([^<>"\s]+)>({_SIMPLE_HPARAMS})\Z'
+    rf'(?:"([^"\\\x00-\x1f\x7f]*)"[ \t]*|({TOKEN}(?: {TOKEN})*)[ \t]*)?'
+    rf'<([^<>"\s]+)>({_SIMPLE_HPARAMS})\Z'
 )
 _FAST_ADDR_SPEC_RE = re.compile(rf'([^<>"\s;,?]+)({_SIMPLE_HPARAMS})\Z')
 
@@ -97,6 +100,7 @@ _SPECIAL_PARAMS = ("user", "ttl", "method", "maddr", "transport")
 
 _new = object.__new__
 _set = object.__setattr__  # frozen dataclasses are built this way on the hot path
+_NO_PARAMS = Parameters.trusted([], [])  # immutable, so one instance serves every URI
 
 
 @dataclass(frozen=True, eq=False, kw_only=True, slots=True)
@@ -428,7 +432,7 @@ def _parse_simple_sip(text: str, match: re.Match[str]) -> SipUri | None:
         if params is None:
             return None
     else:
-        params = Parameters.trusted([], [])
+        params = _NO_PARAMS
     return _parsed_sip_uri(text, scheme.lower(), user, None, host, port, params, ())
 
 
@@ -493,7 +497,7 @@ def _parse_sip(text: str, scheme: str, rest: str) -> SipUri:
     params_text, question, headers_text = rest.partition("?")
     if params_text and not params_text.startswith(";"):
         raise SipParseError(f"unexpected character {params_text[0]!r} after SIP URI host")
-    params = _parse_uri_params(params_text[1:]) if params_text else Parameters.trusted([], [])
+    params = _parse_uri_params(params_text[1:]) if params_text else _NO_PARAMS
     headers = _parse_uri_headers(headers_text) if question else ()
     return _parsed_sip_uri(text, scheme, user, password, host, port, params, headers)
 
@@ -591,14 +595,16 @@ class NameAddress:
         text = text.strip(WS)
         match = _FAST_NAME_ADDR_RE.match(text)
         if match is not None:
-            display, uri_text, params_text = match.groups()
+            display, tokens, uri_text, params_text = match.groups()
+            if display is None:
+                display = tokens
         else:
             match = _FAST_ADDR_SPEC_RE.match(text)
             if match is None:
                 return _parse_name_addr(text)
             display = None
             uri_text, params_text = match.groups()
-        params = split_simple_params(params_text) if params_text else Parameters.trusted([], [])
+        params = split_simple_params(params_text) if params_text else _NO_PARAMS
         if params is None:
             return _parse_name_addr(text)
         address = _new(cls)

@@ -238,7 +238,7 @@ def test_constructed_request_serializes() -> None:
 )
 def test_parse_errors(data: bytes, status: int, reason: str) -> None:
     with pytest.raises(SipParseError) as info:
-        parse_message(data)
+        parse_message(data, validate=True)
     assert (info.value.status, info.value.reason) == (status, reason)
     assert str(info.value) == reason
 
@@ -252,6 +252,43 @@ def test_parse_error_is_a_value_error_and_a_remote_error() -> None:
     from tui_phone.sip import RemoteProtocolError
 
     with pytest.raises(ValueError):
-        parse_message(b"garbage\r\n\r\n")
+        parse_message(b"garbage\r\n\r\n", validate=True)
     with pytest.raises(RemoteProtocolError):
-        parse_message(b"garbage\r\n\r\n")
+        parse_message(b"garbage\r\n\r\n", validate=True)
+
+
+def test_parsing_is_lazy_and_validate_checks_everything() -> None:
+    # A malformed To header does not stop framing or reading other headers...
+    data = INVITE.replace(b"To: Bob <sip:bob@biloxi.example.com>", b'To: "Bob <sip:bob@biloxi.example.com>')
+    m = parse_message(data)
+    assert m.call_id == "a84b4c76e66710"
+    assert m.headers.get("To") == '"Bob <sip:bob@biloxi.example.com>'
+    # ...but reading it parsed, or validating, raises the exact error.
+    with pytest.raises(SipParseError) as info:
+        m.to_addr
+    assert info.value.reason == "unterminated quoted string"
+    with pytest.raises(SipParseError) as info:
+        m.validate()
+    assert (info.value.status, info.value.reason) == (400, "unterminated quoted string")
+
+
+def test_framing_errors_are_raised_by_the_lazy_parse_too() -> None:
+    with pytest.raises(SipParseError) as info:
+        parse_message(INVITE.replace(b"Content-Length: 4", b"Content-Length: -1"))
+    assert info.value.reason == "invalid Content-Length '-1'"
+
+
+def test_lazy_get_matches_the_split_fields() -> None:
+    data = INVITE.replace(b"Max-Forwards: 70\r\n", b"Max-Forwards: 70\r\nX-A :  spaced value  \r\nx-a: second\r\n")
+    lazy = parse_message(data)
+    eager = parse_message(data)
+    eager.headers.keys()  # splits the section
+    for name in ("X-A", "x-a", "Via", "v", "Call-ID", "i", "Contact", "m", "Record-Route", "Nope"):
+        assert lazy.headers.get(name) == eager.headers.get(name)
+    assert lazy.headers.get("X-A") == "spaced value"
+
+
+def test_validate_is_cached_and_returns_the_message() -> None:
+    m = parse_message(INVITE)
+    assert m.validate() is m
+    assert m.validate() is m

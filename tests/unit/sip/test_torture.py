@@ -85,7 +85,7 @@ def test_rfc4475_invalid(name: str) -> None:
     assert _expected(RFC4475)[name]["verdict"] == "invalid"
     status, reason = INVALID_4475[name]
     with pytest.raises(SipParseError) as info:
-        parse_message(_load(RFC4475, name))
+        parse_message(_load(RFC4475, name), validate=True)
     assert (info.value.status, info.value.reason) == (status, reason)
 
 
@@ -94,14 +94,14 @@ def test_rfc5118_invalid(name: str) -> None:
     assert _expected(RFC5118)[name]["verdict"] == "invalid"
     status, reason = INVALID_5118[name]
     with pytest.raises(SipParseError) as info:
-        parse_message(_load(RFC5118, name))
+        parse_message(_load(RFC5118, name), validate=True)
     assert (info.value.status, info.value.reason) == (status, reason)
 
 
 def test_baddn_terminated_variant_fails_on_the_display_name() -> None:
     data = (RFC4475 / "variants" / "baddn.terminated.sip").read_bytes()
     with pytest.raises(SipParseError) as info:
-        parse_message(data)
+        parse_message(data, validate=True)
     assert (info.value.status, info.value.reason) == (400, "invalid character ',' in display name")
 
 
@@ -355,7 +355,7 @@ VALID_4475: dict[str, Callable[[SipRequest | SipResponse], None]] = {
 def test_rfc4475_valid(name: str) -> None:
     assert _expected(RFC4475)[name]["verdict"] in ("valid", "valid-but-tricky")
     data = _load(RFC4475, name)
-    message = parse_message(data)
+    message = parse_message(data, validate=True)
     VALID_4475[name](message)
     if name != "dblreq":
         assert bytes(message) == data  # byte-exact round trip
@@ -440,7 +440,7 @@ VALID_5118: dict[str, Callable[[SipRequest | SipResponse], None]] = {
 def test_rfc5118_valid(name: str) -> None:
     assert _expected(RFC5118)[name]["verdict"] in ("valid", "valid-but-tricky")
     data = _load(RFC5118, name)
-    message = parse_message(data)
+    message = parse_message(data, validate=True)
     VALID_5118[name](message)
     assert bytes(message) == data
 

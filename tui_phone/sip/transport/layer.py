@@ -429,7 +429,7 @@ class TransportLayer:
             return
         self._log("received", UDP, local, source.remote, data)
         try:
-            message = parse_message(data)
+            message = parse_message(data, validate=True)
         except SipParseError as error:
             self._invalid(data, error, source)
             return
