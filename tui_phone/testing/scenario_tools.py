@@ -36,15 +36,16 @@ def run_scenario(
     *,
     reactor: str = "asyncio",
     timeout: float = 60.0,
+    module: str = "tui_phone.testing.transport_scenarios",
 ) -> dict[str, Any]:
-    """Run scenario ``name`` in a fresh interpreter and return its JSON result."""
+    """Run scenario ``name`` of ``module`` in a fresh interpreter; return its JSON result."""
     if reactor not in REACTORS:
         raise ValueError(f"unknown reactor {reactor!r}")
     root = Path(tui_phone.__file__).resolve().parent.parent
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     command = [
-        sys.executable, "-m", "tui_phone.testing.transport_scenarios",
+        sys.executable, "-m", module,
         name, json.dumps(args or {}), "--reactor", reactor,
     ]
     try:

@@ -1,0 +1,184 @@
+"""The events a :class:`~tui_phone.phone.Phone` delivers to its subscribers.
+
+Plain, past-tense dataclasses with no behaviour, so that the TUI, the CLI and
+user scripts can all consume them (and print them as JSON with
+:func:`event_to_dict`). ``call`` fields hold the :class:`~tui_phone.call.Call`
+object the event is about; they are left out of the JSON form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RtpSummary:
+    """The media statistics of a call, as the CLI's ``--json`` prints them.
+
+    ``jitter_ms`` is the mean and ``max_jitter_ms`` the maximum of the RFC 3550
+    interarrival jitter; ``rtt_ms`` is None when the peer sent no RTCP.
+    """
+
+    tx_packets: int = 0
+    rx_packets: int = 0
+    rx_lost: int = 0
+    loss_pct: float = 0.0
+    jitter_ms: float = 0.0
+    max_jitter_ms: float = 0.0
+    rtt_ms: float | None = None
+    mos: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingCall:
+    """An INVITE arrived; the call rings until answered or rejected."""
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    remote: str = ""
+    account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallStateChanged:
+    """A call moved from one state to another (see ``tui_phone.call.CallState``)."""
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    old: str = ""
+    new: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    """The call was answered (a 2xx was sent or received) and media started."""
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    remote: str = ""
+    codec: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    """The call is over, with its final status and statistics.
+
+    ``status``/``reason`` is the SIP outcome: 200 for a call that was answered
+    and hung up normally, else the failure (486, 487, 408 ...).
+    ``answered`` tells whether it ever connected.
+    """
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    remote: str = ""
+    status: int = 0
+    reason: str = ""
+    duration_s: float = 0.0
+    codec: str | None = None
+    rtp: RtpSummary = field(default_factory=RtpSummary)
+    answered: bool = False
+    ended_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationChanged:
+    """An account's registration changed state (``registered``, ``failed`` ...)."""
+
+    account: str
+    state: str
+    status: int | None = None
+    reason: str = ""
+    expires: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfReceived:
+    """A DTMF digit arrived, by RFC 4733 (``"rfc4733"``) or SIP INFO (``"info"``)."""
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    digit: str = ""
+    method: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallHoldChanged:
+    """Hold state of a call changed: ``local`` (we hold) or ``remote`` (they hold)."""
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    local: bool = False
+    remote: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SipMessageLogged:
+    """A SIP message was sent or received (for the ladder view)."""
+
+    direction: str
+    transport: str
+    local: tuple[str, int]
+    remote: tuple[str, int]
+    timestamp: float
+    data: bytes = field(repr=False)
+
+
+PhoneEvent = (
+    IncomingCall
+    | CallStateChanged
+    | CallAnswered
+    | CallEnded
+    | CallHoldChanged
+    | RegistrationChanged
+    | DtmfReceived
+    | SipMessageLogged
+)
+
+_EVENT_NAMES = {
+    IncomingCall: "incoming_call",
+    CallStateChanged: "call_state_changed",
+    CallAnswered: "call_answered",
+    CallEnded: "call_ended",
+    CallHoldChanged: "call_hold_changed",
+    RegistrationChanged: "registration_changed",
+    DtmfReceived: "dtmf_received",
+    SipMessageLogged: "sip_message",
+}
+
+
+def event_name(event: PhoneEvent) -> str:
+    """The snake_case name of an event (``call_ended``)."""
+    return _EVENT_NAMES[type(event)]
+
+
+def event_to_dict(event: PhoneEvent) -> dict[str, Any]:
+    """A JSON-ready dict: ``{"event": NAME, ...fields}`` without the call object."""
+    result: dict[str, Any] = {"event": event_name(event)}
+    for item in fields(event):
+        if item.name == "call":
+            continue
+        value = getattr(event, item.name)
+        if isinstance(value, RtpSummary):
+            value = asdict(value)
+        elif isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        result[item.name] = value
+    return result
+
+
+__all__ = [
+    "CallAnswered",
+    "CallEnded",
+    "CallHoldChanged",
+    "CallStateChanged",
+    "DtmfReceived",
+    "IncomingCall",
+    "PhoneEvent",
+    "RegistrationChanged",
+    "RtpSummary",
+    "SipMessageLogged",
+    "event_name",
+    "event_to_dict",
+]

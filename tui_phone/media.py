@@ -1,0 +1,245 @@
+"""The media of one call: RTP session, codec, jitter buffer, audio backend, recorder.
+
+:class:`CallMedia` is glue and holds no protocol logic. It opens the RTP
+port pair before the SDP is written, and once an offer/answer exchange has
+settled (:meth:`CallMedia.apply`) it picks the codec, points the RTP session
+at the peer and starts or stops sending as the negotiated direction says.
+
+Every ptime the RTP session asks :meth:`CallMedia._next_payload` for a frame:
+that tick also plays out one frame from the jitter buffer (decoded, or
+concealed) into the audio backend and the recorder. In echo mode the
+payloads received are sent back as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .audio.backends import AudioBackend, NullBackend
+from .audio.codecs import AudioCodec, Decoder, Encoder, get_codec, repeat_fade
+from .audio.recorder import CallRecorder
+from .audio.resample import silence
+from .events import RtpSummary
+from .rtp.dtmf import DtmfDigit
+from .rtp.jitterbuffer import Frame, Gap, JitterBuffer
+from .rtp.packet import RtpPacket
+from .rtp.session import RtpSession
+from .sip.offeranswer import Codec, LocalMedia, NegotiatedMedia
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PTIME = 20
+ECHO_QUEUE = 50  # frames kept for echoing back (1 s at 20 ms)
+
+AudioFactory = Callable[[], AudioBackend]
+
+
+def sdp_codecs(names: tuple[str, ...] | list[str]) -> tuple[Codec, ...]:
+    """The SDP codec list for codec names (``PCMU``, ``G722``, ``opus``), skipping
+    those this machine cannot run."""
+    codecs: list[Codec] = []
+    for name in names:
+        try:
+            codec = get_codec(name)
+        except Exception:  # noqa: BLE001 - CodecUnavailable and library errors alike
+            log.info("codec %s is not available here", name)
+            continue
+        codecs.append(Codec(codec.name, codec.clock_rate, codec.sdp_channels, pt=codec.payload_type))
+    return tuple(codecs)
+
+
+class CallMedia:
+    """Audio both ways for one call."""
+
+    def __init__(
+        self,
+        reactor: Any,
+        *,
+        host: str = "127.0.0.1",
+        port_range: tuple[int, int] = (20000, 30000),
+        audio: AudioFactory | None = None,
+        echo: bool = False,
+        rng: random.Random | None = None,
+        on_dtmf: Callable[[str], None] | None = None,
+    ) -> None:
+        self.reactor = reactor
+        self.host = host
+        self.echo = echo
+        self._audio_factory = audio if audio is not None else NullBackend
+        self.session = RtpSession(reactor, rng=rng)
+        self.port, _ = self.session.open(host, port_range)
+        self.codec: AudioCodec | None = None
+        self.negotiated: NegotiatedMedia | None = None
+        self.muted = False
+        self._encoder: Encoder | None = None
+        self._decoder: Decoder | None = None
+        self._backend: AudioBackend | None = None
+        self._captured: deque[bytes] = deque(maxlen=10)
+        self._echo: deque[bytes] = deque(maxlen=ECHO_QUEUE)
+        self._recorder: CallRecorder | None = None
+        self._record_path: Path | None = None
+        self._frame_samples = 0
+        self._last_played: bytes | None = None
+        self._tx_base = 0  # packets sent by earlier streams (every start renumbers the counters)
+        self._closed = False
+        self.session.on_frame(self._on_frame)
+        if on_dtmf is not None:
+            self.session.on_dtmf(lambda digit: on_dtmf(_digit_text(digit)))
+
+    def local_media(self, codec_names: tuple[str, ...], *, held: bool = False) -> LocalMedia:
+        """Our SDP side: this port, these codecs, telephone-event on 101."""
+        return LocalMedia(self.host, self.port, codecs=sdp_codecs(codec_names) or sdp_codecs(("PCMU",)))
+
+    # -- negotiation ----------------------------------------------------------------
+    def apply(self, negotiated: NegotiatedMedia) -> None:
+        """Use the outcome of an offer/answer exchange."""
+        if self._closed:
+            return
+        self.negotiated = negotiated
+        codec = get_codec(negotiated.codec.name, None if negotiated.codec.name.upper() != "L16"
+                          else negotiated.codec.clock_rate)
+        ptime = negotiated.ptime or DEFAULT_PTIME
+        if self.codec is None or self.codec.name != codec.name:
+            self.codec = codec
+            self._encoder = codec.new_encoder()
+            self._decoder = codec.new_decoder()
+            self._frame_samples = codec.frame_samples(ptime)
+            step = codec.timestamp_step(ptime)
+            self.session.jitter_buffer = JitterBuffer(codec.clock_rate, step)
+            self._open_backend(codec)
+        self.session.set_remote(
+            (negotiated.remote_address, negotiated.remote_port),
+            (negotiated.remote_rtcp_address, negotiated.remote_rtcp_port),
+        )
+        self.session.configure_receive(
+            [negotiated.payload_type], codec.clock_rate,
+            telephone_event_pt=negotiated.dtmf_payload_type, codec_name=codec.name,
+        )
+        if negotiated.sends and negotiated.remote_port:
+            if not self.session.sending:
+                sent = self.session.stats().sent
+                self._tx_base += sent.packets_sent if sent is not None else 0
+                self.session.start_sending(
+                    self._next_payload, negotiated.payload_type, codec.clock_rate,
+                    codec.timestamp_step(ptime), telephone_event_pt=negotiated.dtmf_payload_type,
+                )
+        else:
+            self.session.stop_sending()
+
+    def _open_backend(self, codec: AudioCodec) -> None:
+        if self._backend is not None:
+            self._backend.close()
+        self._backend = self._audio_factory()
+        self._backend.open(codec.sample_rate, self._frame_samples, self._captured.append)
+        if self._record_path is not None and self._recorder is None:
+            self._recorder = CallRecorder(self._record_path, codec.sample_rate, self._frame_samples)
+
+    # -- the ptime tick -------------------------------------------------------------
+    def _next_payload(self) -> bytes | None:
+        try:
+            received = self._play_out()
+        except Exception:  # noqa: BLE001 - playback trouble must not stop the stream
+            log.exception("play-out failed")
+            received = None
+        if self.echo:
+            return self._echo.popleft() if self._echo else None
+        if self._backend is None or self._encoder is None:
+            return None
+        if not self._backend.self_clocked:
+            self._backend.tick()
+        pcm = self._captured.popleft() if self._captured else silence(self._frame_samples)
+        if self.muted:
+            pcm = silence(self._frame_samples)
+        if self._recorder is not None:
+            self._recorder.write(pcm, received)
+        return self._encoder.encode(pcm)
+
+    def _play_out(self) -> bytes | None:
+        buffer, decoder = self.session.jitter_buffer, self._decoder
+        if buffer is None or decoder is None or self.echo:
+            return None
+        item = buffer.pop(self.reactor.seconds())
+        pcm: bytes | None = None
+        if isinstance(item, Frame):
+            try:
+                pcm = decoder.decode(item.payload)
+            except Exception as error:  # noqa: BLE001 - a bad payload must not stop the call
+                log.debug("undecodable payload: %s", error)
+        elif isinstance(item, Gap) and item.concealment != "silence":
+            if decoder.supports_plc:
+                pcm = decoder.conceal(self._frame_samples)
+            elif self._last_played is not None:
+                pcm = repeat_fade(self._last_played, item.step)
+        if isinstance(item, Frame) and pcm is not None:
+            self._last_played = pcm
+        if pcm is not None and self._backend is not None and len(pcm) == 2 * self._frame_samples:
+            self._backend.play(pcm)
+        return pcm
+
+    def _on_frame(self, payload: bytes, packet: RtpPacket) -> None:
+        if self.echo:
+            self._echo.append(payload)
+
+    # -- controls ---------------------------------------------------------------------
+    def mute(self, on: bool = True) -> None:
+        """Send silence instead of the captured audio."""
+        self.muted = on
+
+    def send_dtmf(self, digits: str) -> None:
+        """RFC 4733 events on the RTP stream."""
+        self.session.send_dtmf(digits)
+
+    @property
+    def can_send_rfc4733(self) -> bool:
+        """True if telephone-event was negotiated and we are sending."""
+        negotiated = self.negotiated
+        return negotiated is not None and negotiated.dtmf_payload_type is not None and self.session.sending
+
+    def record(self, path: str | Path) -> None:
+        """Record both directions into a stereo WAV (left = sent, right = received)."""
+        self._record_path = Path(path)
+        if self.codec is not None and self._recorder is None:
+            self._recorder = CallRecorder(self._record_path, self.codec.sample_rate, self._frame_samples)
+
+    def stop_sending(self) -> None:
+        """Stop the RTP stream (the call is ending or on hold)."""
+        self.session.stop_sending()
+
+    def summary(self) -> RtpSummary:
+        """The statistics the CLI and ``CallEnded`` report."""
+        stats = self.session.stats()
+        received = stats.received
+        quality = stats.quality
+        return RtpSummary(
+            tx_packets=self._tx_base + (stats.sent.packets_sent if stats.sent is not None else 0),
+            rx_packets=received.packets_received,
+            rx_lost=max(received.packets_lost, 0),
+            loss_pct=round(received.loss_percent, 3),
+            jitter_ms=round(received.mean_jitter_ms, 3),
+            max_jitter_ms=round(received.max_jitter_ms, 3),
+            rtt_ms=None if stats.rtt_ms is None else round(stats.rtt_ms, 3),
+            mos=None if quality is None else round(quality.mos, 2),
+        )
+
+    def close(self) -> Any:
+        """Stop everything; the Deferred fires when the ports are closed."""
+        if self._closed:
+            return None
+        self._closed = True
+        if self._recorder is not None:
+            self._recorder.close()
+        if self._backend is not None:
+            self._backend.close()
+        return self.session.close()
+
+
+def _digit_text(digit: DtmfDigit) -> str:
+    return digit.digit
+
+
+__all__ = ["CallMedia", "sdp_codecs"]

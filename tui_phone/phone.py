@@ -1,0 +1,337 @@
+"""The Phone: the UI-free facade over the user agent, registrations and calls.
+
+The TUI, the CLI and user scripts all drive the phone through this class::
+
+    phone = Phone(config, reactor, audio="null")
+    await phone.start()                 # listen, REGISTER the accounts that have a registrar
+    phone.subscribe(print)              # IncomingCall, CallStateChanged, CallEnded ...
+    call = phone.call("sip:bob@127.0.0.1:5080")
+    call.hold(); call.resume(); call.send_dtmf("123"); call.hangup()
+    await phone.stop()                  # hang up, un-REGISTER, close
+
+``start`` and ``stop`` return Deferreds (awaitable from a coroutine run with
+``Deferred.fromCoroutine``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet.defer import Deferred, DeferredList, succeed
+
+from .audio.backends import AudioBackend, NullBackend
+from .audio.selection import choose_backend
+from .call import Call, CallState
+from .config import Account, Config, resolve_password
+from .events import IncomingCall, PhoneEvent, RegistrationChanged, SipMessageLogged
+from .media import CallMedia
+from .sip.auth import DigestClient
+from .sip.errors import SipParseError
+from .sip.ids import IdGenerator
+from .sip.message import SipRequest
+from .sip.registration import (
+    CancelRefreshTimer,
+    Registration,
+    RegistrationEffect,
+    RegistrationState,
+    RegistrationStateChanged,
+    SendRegister,
+    StartRefreshTimer,
+)
+from .sip.routing import TCP, UDP, Source
+from .sip.transaction import T1
+from .sip.transaction_server import ServerInviteTransaction
+from .sip.transport.base import LoggedMessage
+from .sip.uri import SipUri, parse_uri
+from .sip.useragent import UserAgent
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[PhoneEvent], None]
+SESSION_LINGER = 64 * T1  # keep a finished call's Call-ID routed, for late retransmissions
+
+
+class PhoneError(Exception):
+    """A Phone operation that cannot be done (bad URI, no such account ...)."""
+
+
+def parse_target(text: str) -> SipUri:
+    """A SIP URI from ``sip:user@host[:port]`` or a bare ``user@host[:port]``."""
+    value = text.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    if not value.lower().startswith(("sip:", "sips:")):
+        value = "sip:" + value
+    try:
+        uri = parse_uri(value)
+    except SipParseError as error:
+        raise PhoneError(f"bad SIP URI {text!r}: {error}") from None
+    if not isinstance(uri, SipUri):
+        raise PhoneError(f"not a SIP URI: {text!r}")
+    return uri
+
+
+class Phone:
+    """Accounts, registrations and calls on one reactor.
+
+    ``audio`` is a backend spec (``null``, ``wav:IN[,OUT]``, ``tone``, ``auto``)
+    or a factory returning a fresh :class:`AudioBackend` per call; ``echo``
+    makes every call send back what it receives. ``listen`` overrides
+    ``[phone] listen``; ``transports`` are listened on with the same port.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        reactor: Any,
+        *,
+        audio: str | Callable[[], AudioBackend] = "null",
+        echo: bool = False,
+        listen: tuple[str, int] | None = None,
+        transports: tuple[str, ...] = (UDP,),
+        rng: random.Random | None = None,
+        dnd: bool | None = None,
+    ) -> None:
+        self.config = config
+        self.reactor = reactor
+        self.rng = rng if rng is not None else random.Random()
+        self.echo = echo
+        self.dnd = config.phone.dnd if dnd is None else dnd
+        self.listen_address = listen if listen is not None else config.phone.listen
+        self.transports = tuple(t.upper() for t in transports)
+        self._audio = audio
+        self.ua = UserAgent(reactor, ids=IdGenerator(self.rng), user_agent=config.phone.user_agent,
+                            on_invite=self._on_invite, on_log=self._on_log)
+        self.calls: list[Call] = []
+        self.registrations: dict[str, Registration] = {}
+        self._subscribers: list[Subscriber] = []
+        self._digests: dict[str, DigestClient | None] = {}
+        self._refresh: dict[str, Any] = {}
+        self._registered: dict[str, Deferred[RegistrationChanged]] = {}
+        self._linger: list[Any] = []
+        self._started = False
+
+    # -- events -----------------------------------------------------------------------
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Deliver every event to ``callback``; returns the function that unsubscribes."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def emit(self, event: PhoneEvent) -> None:
+        """Deliver ``event`` to the subscribers (a failing one is logged, not fatal)."""
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # noqa: BLE001 - a subscriber must not break the phone
+                log.exception("subscriber failed on %r", event)
+
+    def _on_log(self, entry: LoggedMessage) -> None:
+        if self._subscribers:
+            self.emit(SipMessageLogged(entry.direction, entry.transport, entry.local, entry.remote,
+                                       entry.timestamp, entry.data))
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self, *, register: bool = True) -> Deferred[list[RegistrationChanged]]:
+        """Listen, then REGISTER every account with a registrar.
+
+        Fires with the outcome of each registration (registered or failed).
+        """
+        host, port = self.listen_address
+        self.ua.listen(host, port, self.transports)
+        self._started = True
+        if not register:
+            return succeed([])
+        waits = [self.register(account.name) for account in self.config.accounts.values()
+                 if account.registrar_uri is not None]
+        done: Deferred[Any] = DeferredList(waits, consumeErrors=True)
+        return done.addCallback(lambda results: [value for ok, value in results if ok])
+
+    def local_address(self, transport: str = UDP) -> tuple[str, int]:
+        """Where we listen for ``transport``."""
+        return self.ua.local_address(transport)
+
+    def stop(self) -> Deferred[None]:
+        """Hang up every call, un-REGISTER, close the transports; fires when done."""
+        finished = []
+        for call in list(self.calls):
+            call.hangup()
+            finished.append(call.finished)
+        unregistered = [self.unregister(name) for name in list(self.registrations)]
+        waits: Deferred[Any] = DeferredList([*finished, *unregistered], consumeErrors=True)
+        timeout = self.reactor.callLater(5.0, waits.cancel)
+
+        def close(_: Any) -> Deferred[None]:
+            if timeout.active():
+                timeout.cancel()
+            for handle in self._refresh.values():
+                if handle.active():
+                    handle.cancel()
+            for handle in self._linger:
+                if handle.active():
+                    handle.cancel()
+            return self.ua.stop()
+
+        return waits.addBoth(close)
+
+    # -- accounts and registration ----------------------------------------------------
+    def account(self, name: str | None = None) -> Account:
+        """The account called ``name`` (None: the default one)."""
+        return self.config.account(name)
+
+    def digest_for(self, account: Account) -> DigestClient | None:
+        """The digest client of an account (None when it has no password)."""
+        if account.name not in self._digests:
+            password = resolve_password(account)
+            self._digests[account.name] = (
+                None if password is None else DigestClient(account.auth_username, password,
+                                                           cnonce_factory=self.ua.ids.cnonce)
+            )
+        return self._digests[account.name]
+
+    def transport_for(self, account: Account) -> str:
+        """The transport an account uses, if we listen on it (else UDP)."""
+        wanted = account.transport.upper()
+        return wanted if wanted in self.transports else UDP
+
+    def register(self, name: str) -> Deferred[RegistrationChanged]:
+        """REGISTER account ``name``; fires with the first registered/failed outcome."""
+        account = self.account(name)
+        registrar = account.registrar_uri
+        if registrar is None:
+            raise PhoneError(f"account {name!r} has no registrar")
+        transport = self.transport_for(account)
+        registration = self.registrations.get(name)
+        if registration is None:
+            proxy = account.outbound_proxy_uri
+            registration = Registration(
+                aor=account.aor, registrar=registrar,
+                contact=self.ua.contact(account.aor.user, transport),
+                via=self.ua.via(transport), call_id=self.ua.ids.call_id(),
+                from_tag=self.ua.ids.tag(), new_branch=self.ua.new_branch,
+                digest=self.digest_for(account), expires=account.register_expires,
+                user_agent=self.config.phone.user_agent,
+                route_set=() if proxy is None else (f"<{proxy};lr>",),
+            )
+            self.registrations[name] = registration
+        waiting: Deferred[RegistrationChanged] = Deferred()
+        self._registered[name] = waiting
+        self._run_registration(name, registration.start(self.reactor.seconds()))
+        return waiting
+
+    def unregister(self, name: str) -> Deferred[Any]:
+        """Remove the binding of account ``name`` (Expires: 0); fires when answered."""
+        registration = self.registrations.get(name)
+        if registration is None or registration.state is not RegistrationState.REGISTERED:
+            return succeed(None)
+        waiting: Deferred[RegistrationChanged] = Deferred()
+        self._registered[name] = waiting
+        self._run_registration(name, registration.unregister(self.reactor.seconds()))
+        return waiting
+
+    def _run_registration(self, name: str, effects: list[RegistrationEffect]) -> None:
+        registration = self.registrations[name]
+        account = self.account(name)
+        for effect in effects:
+            if isinstance(effect, SendRegister):
+                target = self.ua.target_for(registration.registrar, registration.route_set,
+                                            self.transport_for(account))
+                self.ua.send_request(
+                    effect.request, target,
+                    lambda response: self._run_registration(
+                        name, registration.on_response(response, self.reactor.seconds())),
+                    lambda reason: self._run_registration(
+                        name, registration.on_timeout(self.reactor.seconds())),
+                )
+            elif isinstance(effect, StartRefreshTimer | CancelRefreshTimer):
+                handle = self._refresh.pop(name, None)
+                if handle is not None and handle.active():
+                    handle.cancel()
+                if isinstance(effect, StartRefreshTimer):
+                    self._refresh[name] = self.reactor.callLater(
+                        effect.delay, lambda: self._run_registration(
+                            name, registration.on_refresh_timer(self.reactor.seconds())))
+            elif isinstance(effect, RegistrationStateChanged):
+                event = RegistrationChanged(name, effect.state.value, effect.status, effect.reason,
+                                            effect.expires)
+                self.emit(event)
+                if effect.state in (RegistrationState.REGISTERED, RegistrationState.FAILED,
+                                    RegistrationState.UNREGISTERED):
+                    waiting = self._registered.pop(name, None)
+                    if waiting is not None:
+                        waiting.callback(event)
+
+    # -- calls ------------------------------------------------------------------------
+    def call(self, uri: str | SipUri, account: str | None = None) -> Call:
+        """Place a call to ``uri`` (``sip:bob@host:port`` or ``bob@host``)."""
+        if not self._started:
+            raise PhoneError("the phone is not started")
+        chosen = self.account(account)
+        target = uri if isinstance(uri, SipUri) else parse_target(uri)
+        transport = self.transport_for(chosen)
+        call = Call(self, chosen, outgoing=True, call_id=self.ua.ids.call_id(),
+                    remote=str(target), transport=transport, media=self._new_media(None))
+        self._track(call)
+        proxy = chosen.outbound_proxy_uri
+        route_set: tuple[str, ...] = () if proxy is None else (f"<{proxy};lr>",)
+        call.place(target, route_set)
+        return call
+
+    def _new_media(self, call: Call | None) -> CallMedia:
+        host = self.ua.local_address(UDP)[0] if UDP in self.transports else self.listen_address[0]
+        media = CallMedia(self.reactor, host=host, port_range=self.config.phone.rtp_port_range,
+                          audio=self._audio_factory(), echo=self.echo, rng=self.rng)
+        return media
+
+    def _audio_factory(self) -> Callable[[], AudioBackend]:
+        audio = self._audio
+        if callable(audio):
+            return audio
+        if audio == "null":
+            return NullBackend
+        return lambda: choose_backend(audio, call_from_thread=self.reactor.callFromThread).backend
+
+    def _on_invite(self, request: SipRequest, transaction: ServerInviteTransaction,
+                   source: Source) -> None:
+        account = self._account_for(request)
+        transport = TCP if source.transport == TCP and TCP in self.transports else UDP
+        if self.dnd:
+            from .sip.message import build_response
+
+            self.ua.respond(transaction, build_response(request, 486, to_tag=self.ua.ids.tag()))
+            return
+        call = Call(self, account, outgoing=False, call_id=request.call_id or "",
+                    remote=str(request.from_addr.uri), transport=transport,
+                    media=self._new_media(None))
+        self._track(call)
+        call.incoming(request, transaction, source)
+        if call.state is CallState.INCOMING:
+            self.emit(IncomingCall(call, call.call_id, call.remote, account.name))
+
+    def _account_for(self, request: SipRequest) -> Account:
+        user = request.uri.user if isinstance(request.uri, SipUri) else None
+        for account in self.config.accounts.values():
+            if account.aor.user == user:
+                return account
+        return self.account(None)
+
+    def _track(self, call: Call) -> None:
+        self.calls.append(call)
+        self.ua.sessions[call.call_id] = call
+
+    def forget(self, call: Call) -> None:
+        """A call ended: drop it (its Call-ID stays routed a while for retransmissions)."""
+        if call in self.calls:
+            self.calls.remove(call)
+
+        def unroute() -> None:
+            if self.ua.sessions.get(call.call_id) is call:
+                del self.ua.sessions[call.call_id]
+
+        self._linger = [h for h in self._linger if h.active()]
+        self._linger.append(self.reactor.callLater(SESSION_LINGER, unroute))
+
+
+__all__ = ["Phone", "PhoneError", "parse_target"]
