@@ -7,12 +7,15 @@ and the terminal UI land on top of it (see the project's issues).
 from __future__ import annotations
 
 import json
+import logging
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, headless
 from .sip import SipParseError, SipRequest, parse_message
 
 
@@ -73,6 +76,157 @@ def check_message(path: click.utils.LazyFile, as_json: bool) -> None:
     else:
         for key, value in summary.items():
             click.echo(f"{key}: {value}")
+
+
+def _reactor() -> Any:
+    """Twisted on a fresh asyncio loop (the Textual UI shares it), installed once."""
+    if "twisted.internet.reactor" not in sys.modules:
+        import asyncio
+
+        from twisted.internet import asyncioreactor
+
+        asyncioreactor.install(asyncio.new_event_loop())
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def _run(body: Callable[[Any], Coroutine[Any, Any, int]],
+         interrupted: int = headless.EXIT_USAGE) -> None:
+    """Run ``body(reactor)`` on the reactor and exit with the status it returns
+    (``interrupted`` when a signal stopped the reactor first)."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(name)s %(levelname)s %(message)s")
+    from twisted.internet.defer import Deferred
+
+    reactor = _reactor()
+    status = [interrupted]
+
+    async def main(reactor: Any) -> None:
+        try:
+            status[0] = await body(reactor)
+        except Exception as error:  # noqa: BLE001 - report anything as a clean exit 1
+            logging.getLogger(__name__).debug("failed", exc_info=True)
+            click.echo(f"error: {error}", err=True)
+            status[0] = headless.EXIT_USAGE
+        finally:
+            if reactor.running:
+                reactor.stop()
+
+    reactor.callWhenRunning(lambda: Deferred.fromCoroutine(main(reactor)))
+    reactor.run()
+    sys.stdout.flush()
+    sys.exit(status[0])
+
+
+def _prepared(ctx: click.Context, account: str | None, **options: Any) -> tuple[Any, Any]:
+    try:
+        return headless.prepare(ctx.obj.get("config_path"), account, **options)
+    except headless.UsageError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(headless.EXIT_USAGE)
+
+
+def _listen(text: str | None) -> tuple[str, int] | None:
+    try:
+        return headless.parse_listen(text)
+    except headless.UsageError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(headless.EXIT_USAGE)
+
+
+@cli.command("call")
+@click.argument("uri")
+@click.option("--account", default=None, help="Account name from the config.")
+@click.option("--listen", default=None, help="HOST:PORT to listen on (default: any port).")
+@click.option("--transport", type=click.Choice(["udp", "tcp", "tls"], case_sensitive=False))
+@click.option("--codecs", default=None, help="Comma-separated, in preference order.")
+@click.option("--duration", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Hang up this many seconds after the answer.")
+@click.option("--play", type=click.Path(dir_okay=False), default=None, help="WAV file to send.")
+@click.option("--record", type=click.Path(dir_okay=False), default=None,
+              help="Record the call to this stereo WAV (left sent, right received).")
+@click.option("--dtmf", default=None, help="DTMF digits to send after the answer.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def call_command(ctx: click.Context, uri: str, account: str | None, listen: str | None,
+                 transport: str | None, codecs: str | None, duration: float, play: str | None,
+                 record: str | None, dtmf: str | None, as_json: bool) -> None:
+    """Place one call to URI (sip:user@host:port or user@host) and hang up after --duration.
+
+    Exit 0 when the call was answered and ended normally, 3 when it failed (the
+    SIP status and reason are the last line), 1 for bad arguments or config.
+    """
+    from .phone import PhoneError, parse_target
+
+    config, chosen = _prepared(ctx, account, transport=transport, codecs=codecs, wavs=(play,))
+    address = _listen(listen)
+    try:
+        parse_target(uri)
+    except PhoneError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(headless.EXIT_USAGE)
+    if dtmf and any(d not in "0123456789*#ABCDabcd" for d in dtmf):
+        click.echo(f"error: --dtmf takes 0-9, *, #, A-D, not {dtmf!r}", err=True)
+        sys.exit(headless.EXIT_USAGE)
+    out = headless.Output(as_json, click.echo)
+    _run(lambda reactor: headless.run_call(
+        reactor, config, chosen, uri, listen=address, duration=duration, play=play,
+        record=record, dtmf=dtmf, out=out))
+
+
+@cli.command("answer")
+@click.option("--account", default=None, help="Account name from the config.")
+@click.option("--listen", default=None, help="HOST:PORT (UDP and TCP) to listen on.")
+@click.option("--echo", is_flag=True, help="Send back what is received.")
+@click.option("--play", type=click.Path(dir_okay=False), default=None, help="WAV file to send.")
+@click.option("--record", "record_dir", type=click.Path(file_okay=False), default=None,
+              help="Record every call into this folder.")
+@click.option("--max-calls", type=click.IntRange(min=1), default=None,
+              help="Exit after this many calls ended.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def answer_command(ctx: click.Context, account: str | None, listen: str | None, echo: bool,
+                   play: str | None, record_dir: str | None, max_calls: int | None,
+                   as_json: bool) -> None:
+    """Auto-answer every incoming call until interrupted or --max-calls calls ended."""
+    if echo and play:
+        click.echo("error: --echo and --play exclude each other", err=True)
+        sys.exit(headless.EXIT_USAGE)
+    config, _chosen = _prepared(ctx, account, wavs=(play,))
+    address = _listen(listen)
+    if record_dir is not None:
+        Path(record_dir).mkdir(parents=True, exist_ok=True)
+    out = headless.Output(as_json, click.echo)
+
+    async def body(reactor: Any) -> int:
+        from twisted.internet.defer import Deferred
+
+        done: Deferred[None] = Deferred()
+        phone = headless.start_answering(
+            reactor, config, listen=address, echo=echo, play=play, record_dir=record_dir,
+            max_calls=max_calls, out=out,
+            on_done=lambda: None if done.called else done.callback(None))
+        reactor.addSystemEventTrigger("before", "shutdown", phone.stop)
+        await phone.start()
+        host, port = phone.local_address()
+        out.line(f"listening on {host}:{port} (UDP and TCP)", event="listening", host=host,
+                 port=port)
+        await done
+        return headless.EXIT_OK
+
+    _run(body, interrupted=headless.EXIT_OK)
+
+
+@cli.command("register")
+@click.option("--account", default=None, help="Account name from the config.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def register_command(ctx: click.Context, account: str | None, as_json: bool) -> None:
+    """REGISTER an account once and report (exit 0 registered, 3 failed)."""
+    config, chosen = _prepared(ctx, account)
+    out = headless.Output(as_json, click.echo)
+    _run(lambda reactor: headless.run_register(reactor, config, chosen, out=out))
 
 
 def main() -> None:

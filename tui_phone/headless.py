@@ -1,0 +1,227 @@
+"""The headless runs behind ``tui-phone call``, ``answer`` and ``register``.
+
+:func:`prepare` checks everything that can be checked before the network
+(config, account, URI, codecs, WAV files), raising :class:`UsageError` with a
+clear message (exit 1). The ``run_*`` coroutines then drive a
+:class:`~tui_phone.phone.Phone` on the reactor and return the exit status:
+0 success, 3 a SIP failure (its status and reason are the last line printed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from .audio.errors import AudioError
+from .audio.wav import WavSource
+from .config import Account, Config, ConfigError, load_config
+from .events import (
+    CallAnswered,
+    CallEnded,
+    IncomingCall,
+    PhoneEvent,
+    RegistrationChanged,
+    event_to_dict,
+)
+from .media import sdp_codecs
+from .phone import Phone, PhoneError, parse_target
+from .sip.routing import TCP, UDP
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_USAGE = 1
+EXIT_SIP_FAILURE = 3
+DTMF_DELAY = 0.5  # seconds after the answer before --dtmf digits go out
+
+
+class UsageError(Exception):
+    """Bad arguments or config: exit 1 with this message."""
+
+
+@dataclasses.dataclass
+class Output:
+    """Prints events as text or JSON lines."""
+
+    as_json: bool
+    echo: Callable[[str], None]
+
+    def event(self, event: PhoneEvent) -> None:
+        if self.as_json:
+            self.echo(json.dumps(event_to_dict(event)))
+            return
+        if isinstance(event, CallAnswered):
+            self.echo(f"answered {event.remote} ({event.codec})")
+        elif isinstance(event, CallEnded):
+            rtp = event.rtp
+            self.echo(f"ended {event.remote}: {event.status} {event.reason}, "
+                      f"{event.duration_s:.1f} s, {event.codec}, tx {rtp.tx_packets} "
+                      f"rx {rtp.rx_packets} lost {rtp.rx_lost} jitter {rtp.jitter_ms} ms")
+        elif isinstance(event, IncomingCall):
+            self.echo(f"incoming call from {event.remote}")
+        elif isinstance(event, RegistrationChanged):
+            status = "" if event.status is None else f": {event.status} {event.reason}"
+            self.echo(f"registration {event.account} {event.state}{status}")
+
+    def line(self, text: str, **fields: Any) -> None:
+        self.echo(json.dumps(fields) if self.as_json else text)
+
+
+def parse_listen(text: str | None) -> tuple[str, int] | None:
+    """``HOST:PORT`` (``[v6]:PORT``) or None."""
+    if text is None:
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not host or int(port) > 65535:
+        raise UsageError(f"--listen must be HOST:PORT, not {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def prepare(config_path: Path | None, account_name: str | None, *,
+            transport: str | None = None, codecs: str | None = None,
+            wavs: tuple[str | None, ...] = ()) -> tuple[Config, Account]:
+    """Load the config and the chosen account, with the command-line overrides."""
+    try:
+        config = load_config(config_path)
+        account = config.account(account_name)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    changes: dict[str, Any] = {}
+    if transport is not None:
+        if transport.lower() == "tls":
+            raise UsageError("--transport tls is not supported by the headless commands yet")
+        changes["transport"] = transport.lower()
+    if codecs is not None:
+        names = tuple(name.strip() for name in codecs.split(",") if name.strip())
+        if not names:
+            raise UsageError("--codecs needs at least one codec")
+        known = {codec.name.lower() for codec in sdp_codecs(names)}
+        missing = [name for name in names if name.lower() not in known]
+        if missing:
+            raise UsageError(f"codec not available: {', '.join(missing)}")
+        changes["codecs"] = names
+    if changes:
+        account = dataclasses.replace(account, **changes)
+    for wav in wavs:
+        if wav is None:
+            continue
+        try:
+            WavSource(wav, 8000, 160).close()
+        except (AudioError, OSError) as error:
+            raise UsageError(f"cannot play {wav}: {error}") from None
+    config = dataclasses.replace(config, accounts={account.name: account})
+    return config, account
+
+
+def _transports(account: Account) -> tuple[str, ...]:
+    return (UDP, TCP) if account.transport.upper() == TCP else (UDP,)
+
+
+async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
+                   listen: tuple[str, int] | None, duration: float, play: str | None,
+                   record: str | None, dtmf: str | None, out: Output) -> int:
+    """Place one call; hang up after ``duration`` seconds (or when the peer does)."""
+    try:
+        target = parse_target(uri)
+    except PhoneError as error:
+        out.line(f"error: {error}", event="error", message=str(error))
+        return EXIT_USAGE
+    phone = Phone(config, reactor, audio=f"wav:{play}" if play else "null",
+                  listen=listen or ("127.0.0.1", 0), transports=_transports(account))
+    ended: Deferred[CallEnded] = Deferred()
+
+    def on_event(event: PhoneEvent) -> None:
+        if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged)):
+            out.event(event)
+        if isinstance(event, CallAnswered):
+            reactor.callLater(duration, event.call.hangup)
+            if dtmf:
+                reactor.callLater(DTMF_DELAY, _send_dtmf, event.call, dtmf)
+        elif isinstance(event, CallEnded) and not ended.called:
+            ended.callback(event)
+
+    phone.subscribe(on_event)
+    outcome = await phone.start()
+    failed = [event for event in outcome if event.state != "registered"]
+    if failed:
+        await phone.stop()
+        event = failed[0]
+        out.line(f"{event.status} {event.reason}", event="failed", status=event.status,
+                 reason=event.reason)
+        return EXIT_SIP_FAILURE
+    call = phone.call(target, account.name)
+    if record:
+        call.record(record)
+    result = await ended
+    await call.finished
+    await phone.stop()
+    if result.answered and result.status == 200:
+        return EXIT_OK
+    out.line(f"{result.status} {result.reason}", event="failed", status=result.status,
+             reason=result.reason)
+    return EXIT_SIP_FAILURE
+
+
+def _send_dtmf(call: Any, digits: str) -> None:
+    try:
+        call.send_dtmf(digits)
+    except Exception as error:  # noqa: BLE001 - report, keep the call
+        log.warning("cannot send DTMF: %s", error)
+
+
+async def run_register(reactor: Any, config: Config, account: Account, *, out: Output) -> int:
+    """REGISTER once, report, un-REGISTER."""
+    if account.registrar_uri is None:
+        out.line(f"error: account {account.name!r} has no registrar", event="error",
+                 message="no registrar")
+        return EXIT_USAGE
+    phone = Phone(config, reactor, listen=("127.0.0.1", 0), transports=_transports(account))
+    phone.subscribe(lambda e: out.event(e) if isinstance(e, RegistrationChanged)
+                    and e.state in ("registered", "failed") else None)
+    outcome = await phone.start()
+    await phone.stop()
+    event = outcome[0] if outcome else None
+    if event is not None and event.state == "registered":
+        return EXIT_OK
+    status = event.status if event is not None else 408
+    reason = event.reason if event is not None else "Request Timeout"
+    out.line(f"{status} {reason}", event="failed", status=status, reason=reason)
+    return EXIT_SIP_FAILURE
+
+
+def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | None,
+                    echo: bool, play: str | None, record_dir: str | None,
+                    max_calls: int | None, out: Output,
+                    on_done: Callable[[], None]) -> Phone:
+    """Auto-answer every call; ``on_done`` runs after ``max_calls`` calls ended."""
+    host, port = listen if listen is not None else config.phone.listen
+    phone = Phone(config, reactor, audio=f"wav:{play}" if play else "null", echo=echo,
+                  listen=(host, port), transports=(UDP, TCP))
+    ended = 0
+
+    def on_event(event: PhoneEvent) -> None:
+        nonlocal ended
+        if isinstance(event, IncomingCall):
+            if record_dir is not None:
+                safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in event.call_id)
+                event.call.record(str(Path(record_dir) / f"{safe}.wav"))
+            event.call.answer()
+        if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged)):
+            out.event(event)
+        if isinstance(event, CallEnded):
+            ended += 1
+            if max_calls is not None and ended >= max_calls:
+                reactor.callLater(0.2, on_done)
+
+    phone.subscribe(on_event)
+    return phone
+
+
+__all__ = ["EXIT_OK", "EXIT_SIP_FAILURE", "EXIT_USAGE", "Output", "UsageError", "parse_listen",
+           "prepare", "run_call", "run_register", "start_answering"]
