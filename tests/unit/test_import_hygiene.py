@@ -18,13 +18,14 @@ import tui_phone
 
 FORBIDDEN = ("twisted", "textual", "sounddevice", "socket", "time", "asyncio", "select")
 # I/O edges that are allowed to touch the network or the clock.
-IO_EDGES = {"tui_phone.sip.transport", "tui_phone.sip.useragent", "tui_phone.rtp.session", "tui_phone.rtp.srtp"}
+IO_EDGES = {"tui_phone.sip.transport", "tui_phone.sip.useragent", "tui_phone.rtp.session", "tui_phone.rtp.srtp",
+            "tui_phone.nat.stun", "tui_phone.nat.igd", "tui_phone.nat.upnp"}
 
 
 def _pure_modules() -> list[str]:
     root = Path(tui_phone.__file__).parent
     names = []
-    for package in ("sip", "rtp"):
+    for package in ("sip", "rtp", "nat"):
         for info in pkgutil.iter_modules([str(root / package)]):
             name = f"tui_phone.{package}.{info.name}"
             if name not in IO_EDGES:
