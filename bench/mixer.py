@@ -3,10 +3,18 @@
 Every participant pushes one 20 ms frame (160 samples, 16-bit) and gets back
 the sum of the 17 others, saturated, per tick. Prints the time per tick (all
 18 output frames) and per output frame, for the whole ConferenceMixer path
-(push, resampling bypass at equal rates, mix) and for the arithmetic core
-alone. Prints figures; never fails on time.
+(push, resampling bypass at equal rates, mix), with two signals:
 
-    python bench/mixer.py [--parties 18] [--seconds 2]
+* ``loud``: 18 sines of amplitude 12000 at once, whose sum clips (the mixer's
+  wide path, see tui_phone/audio/mixer.py);
+* ``talk``: the same sines at a tenth of that (about -29 dBFS each), whose sum
+  stays within 16 bits (the narrow path, the usual one in a conference).
+
+Each figure is the best of many short runs (a few ms each), so that other
+processes on the machine inflate it as little as possible. Prints figures;
+never fails on time.
+
+    python bench/mixer.py [--parties 18] [--seconds 2] [--signal loud|talk|both]
 """
 
 from __future__ import annotations
@@ -26,39 +34,54 @@ RATE = 8000
 FRAME = 160
 
 
-def frames(parties: int) -> list[bytes]:
-    """One distinct 20 ms sine frame per participant, loud enough to clip in sum."""
+SIGNALS = {"loud": 12000, "talk": 1200}  # sine amplitudes
+
+
+def frames(parties: int, amplitude: int = SIGNALS["loud"]) -> list[bytes]:
+    """One distinct 20 ms sine frame per participant (loud by default: the sum clips)."""
     out = []
     for p in range(parties):
         freq = 200 + 50 * p
-        samples = [int(12000 * math.sin(2 * math.pi * freq * n / RATE)) for n in range(FRAME)]
+        samples = [int(amplitude * math.sin(2 * math.pi * freq * n / RATE)) for n in range(FRAME)]
         out.append(struct.pack(f"<{FRAME}h", *samples))
     return out
+
+
+def time_tick(parties: int, amplitude: int, seconds: float) -> float:
+    """Best time of one tick (push all + mix all), in seconds."""
+    mixer: ConferenceMixer[int] = ConferenceMixer(rate=RATE, frame_ms=20)
+    pcm = frames(parties, amplitude)
+    for p in range(parties):
+        mixer.add(p, RATE)
+
+    def tick() -> None:
+        for p in range(parties):
+            mixer.push(p, pcm[p])
+        mixer.mix()
+
+    timer = timeit.Timer(tick)
+    number, elapsed = timer.autorange()  # number ticks take at least 0.2 s
+    per_tick = elapsed / number
+    number = max(1, int(0.005 / per_tick))  # runs of about 5 ms
+    repeat = max(5, int(seconds / (number * per_tick)))
+    return min(timer.repeat(repeat=repeat, number=number)) / number
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parties", type=int, default=18)
-    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per signal")
+    parser.add_argument("--signal", choices=(*SIGNALS, "both"), default="both")
     args = parser.parse_args()
-    mixer: ConferenceMixer[int] = ConferenceMixer(rate=RATE, frame_ms=20)
-    pcm = frames(args.parties)
-    for p in range(args.parties):
-        mixer.add(p, RATE)
-
-    def tick() -> None:
-        for p in range(args.parties):
-            mixer.push(p, pcm[p])
-        mixer.mix()
-
-    timer = timeit.Timer(tick)
-    number, elapsed = timer.autorange()
-    number = max(1, int(number * args.seconds / max(elapsed, 1e-9) / 5))
-    best = min(timer.repeat(repeat=5, number=number)) / number
     print(f"parties={args.parties} rate={RATE} frame=20ms python={sys.version.split()[0]}")
-    print(f"per tick (push all + mix all): {best * 1e6:8.2f} us")
-    print(f"per output frame:              {best * 1e6 / args.parties:8.2f} us")
-    print(f"real-time budget used:         {best / 0.020 * 100:8.3f} % of one 20 ms tick")
+    for name, amplitude in SIGNALS.items():
+        if args.signal not in (name, "both"):
+            continue
+        best = time_tick(args.parties, amplitude, args.seconds)
+        print(f"signal {name} (sine amplitude {amplitude})")
+        print(f"  per tick (push all + mix all): {best * 1e6:8.2f} us")
+        print(f"  per output frame:              {best * 1e6 / args.parties:8.2f} us")
+        print(f"  real-time budget used:         {best / 0.020 * 100:8.3f} % of one 20 ms tick")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Hashable
 from types import SimpleNamespace
 
@@ -174,3 +175,44 @@ def test_bad_configuration() -> None:
     mixer: ConferenceMixer[str] = ConferenceMixer(16000, frame_ms=10)
     with pytest.raises(AudioUsageError, match="participant rate 44050 Hz has no whole 10 ms frames"):
         mixer.add("x", 44050)
+
+
+@pytest.mark.parametrize("parties", [1, 2, 3, 5, 8, 18, 19])
+@pytest.mark.parametrize("amplitude", [300, 3000, 32768])
+def test_matches_a_plain_saturating_sum(signals: SimpleNamespace, parties: int, amplitude: int) -> None:
+    # Quiet frames take the narrow path, loud ones the wide path, some ticks
+    # mix both; every sample must be clip16(sum of the others), exactly.
+    rng = random.Random(f"{parties}/{amplitude}")
+    mixer: ConferenceMixer[int] = ConferenceMixer(8000)
+    for pid in range(parties):
+        mixer.add(pid, 8000)
+    for _ in range(20):
+        frames = [[rng.randint(-amplitude, amplitude - 1) for _ in range(160)] for _ in range(parties)]
+        frames[0][:4] = [-32768, 32767, -32768, 0]  # the extremes, negation included
+        for pid, values in enumerate(frames):
+            mixer.push(pid, signals.pcm(values))
+        out = mixer.mix()
+        totals = [sum(column) for column in zip(*frames)]
+        for pid, values in enumerate(frames):
+            expected = [max(-32768, min(32767, total - own)) for total, own in zip(totals, values)]
+            assert signals.samples(out[pid]) == expected, pid
+
+
+def test_pushes_of_any_size_at_the_conference_rate(signals: SimpleNamespace) -> None:
+    # Whole frames skip the FIFO; halves, a bytearray and a backlog go through it, in order.
+    mixer: ConferenceMixer[str] = ConferenceMixer(8000)
+    mixer.add("talker", 8000)
+    mixer.add("listener", 8000)
+    mixer.push("talker", signals.pcm([1] * 80))
+    mixer.push("talker", bytearray(signals.pcm([2] * 80)))
+    assert signals.samples(mixer.mix()["listener"]) == [1] * 80 + [2] * 80
+    mixer.push("talker", signals.pcm([3] * 160))
+    mixer.push("talker", signals.pcm([4] * 160))
+    assert signals.samples(mixer.mix()["listener"]) == [3] * 160
+    mixer.push("talker", signals.pcm([5] * 160))  # behind the queued 4s
+    assert signals.samples(mixer.mix()["listener"]) == [4] * 160
+    assert signals.samples(mixer.mix()["listener"]) == [5] * 160
+    assert signals.samples(mixer.mix()["listener"]) == [0] * 160
+    assert mixer.stats("talker").silent_ticks == 1
+    with pytest.raises(AudioUsageError, match="PCM of 3 bytes is not a whole number"):
+        mixer.push("talker", bytes(3))
