@@ -229,6 +229,15 @@ def register_command(ctx: click.Context, account: str | None, as_json: bool) -> 
     _run(lambda reactor: headless.run_register(reactor, config, chosen, out=out))
 
 
+def _add_doctor() -> None:
+    from .doctor import doctor_command
+
+    cli.add_command(doctor_command())
+
+
+_add_doctor()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(obj={})
