@@ -119,6 +119,7 @@ class PhoneApp(App[None]):
         clock: Callable[[], float] = time.time,
         recordings_dir: Path | None = None,
         nat_line: str = "nat: off",
+        refresh_s: float = REFRESH_S,
     ) -> None:
         super().__init__(css_path=[Path(__file__).parent / "app.tcss", theme_path(theme)])
         self.phone = phone
@@ -130,6 +131,7 @@ class PhoneApp(App[None]):
         self.nat_line = nat_line
         self.recordings_dir = recordings_dir
         self.theme_name = theme
+        self.refresh_s = refresh_s
         self.keys = {action: key for action, key, _ in ACTIONS} | dict(keys or {})
         self.account_name: str = phone.account(None).name
         self.registration = "no registrar" if phone.account(None).registrar_uri is None else "registering"
@@ -157,7 +159,7 @@ class PhoneApp(App[None]):
         self.query_one("#dial-input", Input).focus()
         self._refresh_completions()
         self._refresh_status()
-        self.set_interval(REFRESH_S, self._tick)
+        self.set_interval(self.refresh_s, self._tick)
         self._start_phone()
 
     @work(exclusive=True, group="start")

@@ -75,7 +75,9 @@ class RtpStats(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static("no call selected", id="stats-figures")
-        yield Static("", id="stats-warning")
+        warning = Static("", id="stats-warning")
+        warning.display = False
+        yield warning
         for name in ("jitter", "loss", "mos"):
             with Horizontal(classes="spark-row"):
                 yield Label(name)
@@ -90,6 +92,7 @@ class RtpStats(Widget):
         self.border_title = title
         self.query_one("#stats-figures", Static).update("no call selected")
         self.query_one("#stats-warning", Static).update("")
+        self.query_one("#stats-warning", Static).display = False
         self._sparks()
 
     def push(self, sample: StatsSample, title: str | None = None) -> None:
@@ -104,7 +107,9 @@ class RtpStats(Widget):
         warning = ""
         if sample.sender and sample.expected_sender and sample.sender != sample.expected_sender:
             warning = f"⚠ RTP from {sample.sender}, expected {sample.expected_sender}"
-        self.query_one("#stats-warning", Static).update(warning)
+        shown = self.query_one("#stats-warning", Static)
+        shown.update(warning)
+        shown.display = bool(warning)
         self._sparks()
 
     def _sparks(self) -> None:
