@@ -182,7 +182,8 @@ def hotkey(key: str, *, description: str = "", timeout: float | None = None) -> 
     """Bind ``key`` (Textual's names: ``f5``, ``ctrl+t``) to the decorated ``func(phone)``.
 
     ``description`` is what the TUI's key list shows (default: the function's
-    name). Async functions are cancelled after ``timeout`` seconds.
+    name). Async functions are cancelled after ``timeout`` seconds (None: the
+    host's hotkey default, 60 s, since hotkeys often wait for ``phone.prompt``).
     """
     normalized = normalize_key(key)
     _check_timeout(timeout)

@@ -16,7 +16,7 @@ handler causes, say ``call_answered`` from ``call.answer()``, is dispatched
 after the current one). Nothing a script does can break the phone: an
 exception is logged with its traceback and handed to ``on_error(script,
 traceback_text)``; an async handler still running after its timeout (default
-:data:`DEFAULT_TIMEOUT`) is cancelled and reported the same way; a sync
+:data:`DEFAULT_TIMEOUT`, :data:`HOTKEY_TIMEOUT` for hotkeys) is cancelled and reported the same way; a sync
 handler blocks the reactor, so one slower than :data:`SLOW_SYNC` is logged and
 handed to ``on_warning(script, text)``.
 """
@@ -50,6 +50,8 @@ from .loader import LoadedScript, LoadResult, ScriptLoader
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0  # seconds an async handler may run before it is cancelled
+# A hotkey is the user's own action and often waits for them (phone.prompt): longer.
+HOTKEY_TIMEOUT = 60.0
 SLOW_SYNC = 0.5  # seconds a sync handler may block the reactor before we warn
 
 ErrorCallback = Callable[[str, str], None]
@@ -89,6 +91,7 @@ class ScriptHost:
         on_warning: ErrorCallback | None = None,
         reactor: Any = None,
         timeout: float = DEFAULT_TIMEOUT,
+        hotkey_timeout: float = HOTKEY_TIMEOUT,
         slow_sync: float = SLOW_SYNC,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -99,6 +102,7 @@ class ScriptHost:
         self.on_warning = on_warning
         self.reactor = reactor if reactor is not None else phone.reactor
         self.timeout = timeout
+        self.hotkey_timeout = hotkey_timeout
         self.slow_sync = slow_sync
         self._timer = timer
         self._active = _Active()
@@ -185,7 +189,8 @@ class ScriptHost:
         if bound is None:
             return None
         script, spec = bound
-        return self._run(script, spec.label, spec.func, (active.handles[script],), spec.timeout)
+        timeout = self.hotkey_timeout if spec.timeout is None else spec.timeout
+        return self._run(script, spec.label, spec.func, (active.handles[script],), timeout)
 
     # -- events -------------------------------------------------------------------------
     def wrap_call(self, call: Any) -> ScriptCall:
@@ -316,4 +321,4 @@ def _failure_text(failure: Failure) -> str:
     return failure.getTraceback()
 
 
-__all__ = ["DEFAULT_TIMEOUT", "SLOW_SYNC", "Hotkey", "ScriptHost"]
+__all__ = ["DEFAULT_TIMEOUT", "HOTKEY_TIMEOUT", "SLOW_SYNC", "Hotkey", "ScriptHost"]

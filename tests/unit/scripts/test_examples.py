@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import tui_phone
 import tui_phone.scripts.examples
 from tui_phone.call import Call
 from tui_phone.scripts.loader import ScriptLoader
@@ -218,3 +219,35 @@ def test_dtmf_menu_ignores_calls_it_did_not_answer(example_rig) -> None:
     outgoing = rig.phone.call("sip:x@h")
     rig.phone.dtmf(outgoing, "3")
     assert outgoing.actions == [] and [t for _, t in rig.ui.notes] == []
+
+
+DOC = Path(tui_phone.__file__).parent.parent / "docs" / "scripting.md"
+
+
+@pytest.mark.skipif(not DOC.exists(), reason="docs/scripting.md not present")
+def test_the_documented_example_loads_and_runs(tmp_path: Path, make_rig) -> None:
+    text = DOC.read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    (folder / "friends.py").write_text(code)
+    rig = make_rig(folder)
+    assert rig.errors == []
+    assert [h.key for h in rig.host.hotkeys()] == ["f5", "ctrl+t"]
+    alice = rig.phone.ring("sip:alice@h")
+    rig.phone.dtmf(alice, "#")
+    assert alice.actions == [("answer",), ("hangup",)]
+    rig.phone.ring("sip:zed@h").reject(486)
+    assert rig.ui.notes == [("friends.py", "missed call from zed")]
+    rig.ui.answers.append("sip:tom@h")
+    rig.host.run_hotkey("ctrl+t")
+    rig.clock.advance(30)
+    assert rig.phone.placed == [("sip:tom@h", None)] and rig.errors == []
+
+
+@pytest.mark.skipif(not DOC.exists(), reason="docs/scripting.md not present")
+def test_the_documentation_lists_every_event() -> None:
+    from tui_phone.scripts.api import EVENT_ALIASES
+
+    text = DOC.read_text()
+    assert all(f'"{name}"' in text for name in EVENT_ALIASES)

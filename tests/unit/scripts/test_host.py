@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_phone.events import CallEnded, CallHoldChanged, CallStateChanged, RegistrationChanged
+from tui_phone.events import (
+    CallEnded,
+    CallHoldChanged,
+    CallStateChanged,
+    RegistrationChanged,
+)
 from tui_phone.scripts.handle import ScriptCall, ScriptPhone
 from tui_phone.scripts.host import ScriptHost
 from tui_phone.scripts.loader import ScriptLoader
@@ -404,3 +409,26 @@ def test_other_call_events_get_the_event_with_the_wrapped_call(make_rig, write_s
     held, moved = rig.host.scripts[0].module.SEEN
     assert isinstance(held.call, ScriptCall) and held.call.raw is call and held.local
     assert moved.call is held.call and (moved.old, moved.new) == ("calling", "ringing")
+
+
+def test_hotkeys_have_their_own_longer_default_timeout(make_rig, write_script) -> None:
+    write_script("a.py", """
+        from tui_phone.scripts import hotkey
+
+        @hotkey("f2")
+        async def ask(phone):
+            await phone.prompt("Who?")
+
+        @hotkey("f3", timeout=2)
+        async def quick(phone):
+            await phone.sleep(3)
+    """)
+    rig = make_rig(hotkey_timeout=30)
+    asking = rig.host.run_hotkey("f2")
+    rig.clock.advance(29)
+    assert not asking.called
+    rig.clock.advance(1)
+    assert asking.called and rig.errors == [("a.py", "ask (hotkey f2) timed out after 30 s and was cancelled\n")]
+    rig.host.run_hotkey("f3")
+    rig.clock.advance(2)
+    assert rig.errors[-1] == ("a.py", "quick (hotkey f3) timed out after 2 s and was cancelled\n")
