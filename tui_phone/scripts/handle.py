@@ -49,7 +49,12 @@ class UiAdapter(Protocol):
         """Show ``text`` from ``script`` (a toast in the TUI)."""
 
     def prompt(self, script: str, question: str) -> Deferred[str | None] | Awaitable[str | None]:
-        """Ask the user; the answer, or None when dismissed."""
+        """Ask the user; the answer, or None when dismissed.
+
+        The Deferred may be cancelled (the handler timed out): close the question.
+        An adapter may also have ``place_call(script, uri, account) -> Call``,
+        which :meth:`ScriptPhone.call` then uses (raising if the call cannot be made).
+        """
 
 
 class HeadlessUi:
@@ -162,7 +167,16 @@ class ScriptPhone:
 
     # -- the Phone API ----------------------------------------------------------------
     def call(self, uri: str, account: str | None = None) -> ScriptCall:
-        """Place a call. A bare user (``"echo"``) is taken at the account's domain."""
+        """Place a call.
+
+        With a UI adapter that has ``place_call`` (the TUI's), the UI places it,
+        as if dialled there: contact names and ``echo`` resolve as they do in the
+        dial field, and the call shows in the call list. Otherwise a bare user
+        (``"echo"``) is taken at the account's domain.
+        """
+        place_call = getattr(self._host.ui, "place_call", None)
+        if place_call is not None:
+            return self._host.wrap_call(place_call(self.script, uri, account))
         target = self._expand(uri, account)
         return self._host.wrap_call(self.raw.call(target, account))
 
