@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 
-from .events import CallAnswered, CallEnded, CallHoldChanged, CallStateChanged, DtmfReceived, RtpSummary
+from .events import (
+    CallAnswered,
+    CallEnded,
+    CallHoldChanged,
+    CallStateChanged,
+    DtmfReceived,
+    RtpSummary,
+)
 from .media import CallMedia
 from .sip.auth import Credentials, DigestClient
 from .sip.dialog import Dialog, DialogRequestError
@@ -35,9 +43,10 @@ from .sip.status import reason_phrase
 from .sip.transaction import T1, T2
 from .sip.transaction_server import ServerTransaction
 from .sip.uri import NameAddress, SipUri
-from .sip.useragent import ALLOW
+from .sip.useragent import ALLOW, SUPPORTED
 
 if TYPE_CHECKING:
+    from .call_transfer import IncomingTransfer, OutgoingTransfer
     from .config import Account
     from .phone import Phone
 
@@ -106,6 +115,8 @@ class Call:
         self._info_queue: list[str] = []
         self._info_busy = False
         self._waiting_bye = False
+        self._outgoing_transfer: OutgoingTransfer | None = None  # a REFER we sent
+        self._incoming_transfer: IncomingTransfer | None = None  # a REFER we received
         media.session.on_dtmf(lambda digit: self._dtmf_received(digit.digit, "rfc4733"))
 
     # -- properties -------------------------------------------------------------
@@ -127,8 +138,10 @@ class Call:
         return f"<Call {self.call_id} {self.state} {self.remote}>"
 
     # -- outgoing ----------------------------------------------------------------
-    def place(self, target: SipUri, route_set: tuple[str, ...] = ()) -> None:
-        """Send the INVITE with our SDP offer (RFC 3261 13.2.1)."""
+    def place(self, target: SipUri, route_set: tuple[str, ...] = (),
+              headers: Sequence[tuple[str, str]] = ()) -> None:
+        """Send the INVITE with our SDP offer (RFC 3261 13.2.1); ``headers`` are
+        added as they are (Replaces, Referred-By for a transfer)."""
         ids = self.ua.ids
         self.sdp = SdpSession(self.media.local_media(self.account.codecs), int(time.time()))
         offer = self.sdp.create_offer()
@@ -138,7 +151,7 @@ class Call:
             with_branch(self.ua.via(self.transport), ids.branch()),
             contact=self.ua.contact(self.account.aor.user, self.transport),
             route_set=route_set, body=bytes(offer), content_type=SDP,
-            extra_headers=[("Allow", ALLOW)],
+            extra_headers=[("Allow", ALLOW), ("Supported", ", ".join(SUPPORTED)), *headers],
         )
         self._target = self.ua.target_for(target, route_set, self.transport)
         self._send_invite(invite)
@@ -403,6 +416,24 @@ class Call:
         from . import call_midcall
 
         call_midcall.send_dtmf(self, digits)
+
+    def transfer(self, uri: str) -> None:
+        """Blind transfer: ask the peer to call ``uri`` (REFER, RFC 3515).
+
+        Progress comes as ``TransferProgress`` events; on success this call is
+        hung up and ``TransferCompleted`` is emitted, otherwise ``TransferFailed``
+        (the call stays up, and is resumed if it was on hold).
+        """
+        from . import call_transfer
+
+        call_transfer.transfer(self, uri)
+
+    def transfer_to(self, other: Call) -> None:
+        """Attended transfer: connect this call's peer with ``other``'s peer
+        (REFER with Replaces, RFC 5589 7); on success both calls end."""
+        from . import call_transfer
+
+        call_transfer.transfer_to(self, other)
 
     def mute(self, on: bool = True) -> None:
         """Send silence instead of our audio (``on=False`` unmutes)."""

@@ -1,5 +1,6 @@
 """What happens inside an established call: re-INVITE (hold/resume, RFC 3264 8.4)
-with 491 glare handling (RFC 3261 14.1), BYE, INFO DTMF, in-dialog OPTIONS.
+with 491 glare handling (RFC 3261 14.1), BYE, INFO DTMF, in-dialog OPTIONS;
+REFER and NOTIFY go on to :mod:`tui_phone.call_transfer`.
 
 Split out of :mod:`tui_phone.call` to keep modules small; these functions work
 on a :class:`~tui_phone.call.Call` and are its implementation, not a public API.
@@ -37,6 +38,7 @@ GLARE_OTHER = (0.0, 2.0)
 
 def on_dialog_request(call: Call, request: SipRequest, transaction: ServerTransaction) -> None:
     """Dispatch a request received inside the call's dialog."""
+    from . import call_transfer
     from .call import CallState
 
     ua = call.ua
@@ -46,9 +48,14 @@ def on_dialog_request(call: Call, request: SipRequest, transaction: ServerTransa
         return
     try:
         dialog.on_request(request)
-    except (DialogRequestError, LocalProtocolError) as error:
-        status = error.status if isinstance(error, DialogRequestError) else 481
-        ua.respond(transaction, build_response(request, status))
+    except DialogRequestError as error:
+        if error.status == 481 and call_transfer.accepts_late_notify(call, request):
+            call_transfer.on_notify(call, request, transaction)  # the subscription outlives BYE
+            return
+        ua.respond(transaction, build_response(request, error.status))
+        return
+    except LocalProtocolError:
+        ua.respond(transaction, build_response(request, 481))
         return
     method = request.method
     if method == "BYE":
@@ -60,6 +67,10 @@ def on_dialog_request(call: Call, request: SipRequest, transaction: ServerTransa
         _on_reinvite(call, request, transaction)
     elif method == "INFO":
         _on_info(call, request, transaction)
+    elif method == "REFER":
+        call_transfer.on_refer(call, request, transaction)
+    elif method == "NOTIFY":
+        call_transfer.on_notify(call, request, transaction)
     elif method == "OPTIONS":
         response = build_response(request, 200)
         response.headers.add("Allow", ALLOW)

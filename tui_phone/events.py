@@ -114,6 +114,61 @@ class CallHoldChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferProgress:
+    """A call transfer moved on (RFC 3515): a REFER answer or a NOTIFY sipfrag status.
+
+    ``role`` is ``transferor`` (we sent the REFER; ``status`` is what the
+    peer reported) or ``transferee`` (we received it and call ``target``;
+    ``new_call_id`` names that call).
+    """
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    role: str = ""
+    target: str = ""
+    status: int = 0
+    reason: str = ""
+    new_call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCompleted:
+    """A transfer succeeded: the referred call was answered (final 2xx sipfrag)."""
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    role: str = ""
+    target: str = ""
+    new_call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFailed:
+    """A transfer failed: REFER rejected, a non-2xx final sipfrag, or no outcome in time.
+
+    The original call stays up (the transferor resumes it if it was held).
+    """
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    role: str = ""
+    target: str = ""
+    status: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallReplaced:
+    """An INVITE with Replaces (RFC 3891) took over one of our calls: ``call``
+    is the new call, answered, in the place of ``replaced_call_id``."""
+
+    call: Any = field(repr=False)
+    call_id: str = ""
+    replaced_call_id: str = ""
+    remote: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SipMessageLogged:
     """A SIP message was sent or received (for the ladder view)."""
 
@@ -134,6 +189,10 @@ PhoneEvent = (
     | RegistrationChanged
     | DtmfReceived
     | SipMessageLogged
+    | TransferProgress
+    | TransferCompleted
+    | TransferFailed
+    | CallReplaced
 )
 
 _EVENT_NAMES = {
@@ -145,6 +204,10 @@ _EVENT_NAMES = {
     RegistrationChanged: "registration_changed",
     DtmfReceived: "dtmf_received",
     SipMessageLogged: "sip_message",
+    TransferProgress: "transfer_progress",
+    TransferCompleted: "transfer_completed",
+    TransferFailed: "transfer_failed",
+    CallReplaced: "call_replaced",
 }
 
 
@@ -172,6 +235,7 @@ __all__ = [
     "CallAnswered",
     "CallEnded",
     "CallHoldChanged",
+    "CallReplaced",
     "CallStateChanged",
     "DtmfReceived",
     "IncomingCall",
@@ -179,6 +243,9 @@ __all__ = [
     "RegistrationChanged",
     "RtpSummary",
     "SipMessageLogged",
+    "TransferCompleted",
+    "TransferFailed",
+    "TransferProgress",
     "event_name",
     "event_to_dict",
 ]

@@ -87,6 +87,10 @@ class CallMedia:
         self._last_played: bytes | None = None
         self._tx_base = 0  # packets sent by earlier streams (every start renumbers the counters)
         self._closed = False
+        #: Conference glue (tui_phone.conference): when set, each tick passes it the
+        #: decoded frame received (None: none) and the frame size in samples, and
+        #: sends the PCM it returns instead of using the audio backend.
+        self.frame_tap: Callable[[bytes | None, int], bytes] | None = None
         self.session.on_frame(self._on_frame)
         if on_dtmf is not None:
             self.session.on_dtmf(lambda digit: on_dtmf(_digit_text(digit)))
@@ -148,6 +152,9 @@ class CallMedia:
             received = None
         if self.echo:
             return self._echo.popleft() if self._echo else None
+        if self.frame_tap is not None and self._encoder is not None:
+            pcm = self.frame_tap(received, self._frame_samples)
+            return self._encoder.encode(silence(self._frame_samples) if self.muted else pcm)
         if self._backend is None or self._encoder is None:
             return None
         if not self._backend.self_clocked:
@@ -177,7 +184,8 @@ class CallMedia:
                 pcm = repeat_fade(self._last_played, item.step)
         if isinstance(item, Frame) and pcm is not None:
             self._last_played = pcm
-        if pcm is not None and self._backend is not None and len(pcm) == 2 * self._frame_samples:
+        if (pcm is not None and self._backend is not None and self.frame_tap is None
+                and len(pcm) == 2 * self._frame_samples):
             self._backend.play(pcm)
         return pcm
 

@@ -7,6 +7,8 @@ The TUI, the CLI and user scripts all drive the phone through this class::
     phone.subscribe(print)              # IncomingCall, CallStateChanged, CallEnded ...
     call = phone.call("sip:bob@127.0.0.1:5080")
     call.hold(); call.resume(); call.send_dtmf("123"); call.hangup()
+    call.transfer("sip:carol@host"); call.transfer_to(other_call)   # blind / attended
+    conference = phone.conference([call1, call2]); conference.split()
     await phone.stop()                  # hang up, un-REGISTER, close
 
 ``start`` and ``stop`` return Deferreds (awaitable from a coroutine run with
@@ -17,8 +19,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred, DeferredList, succeed
 
@@ -47,6 +49,9 @@ from .sip.transaction_server import ServerInviteTransaction
 from .sip.transport.base import LoggedMessage
 from .sip.uri import SipUri, parse_uri
 from .sip.useragent import UserAgent
+
+if TYPE_CHECKING:
+    from .conference import Conference
 
 log = logging.getLogger(__name__)
 
@@ -264,8 +269,10 @@ class Phone:
                         waiting.callback(event)
 
     # -- calls ------------------------------------------------------------------------
-    def call(self, uri: str | SipUri, account: str | None = None) -> Call:
-        """Place a call to ``uri`` (``sip:bob@host:port`` or ``bob@host``)."""
+    def call(self, uri: str | SipUri, account: str | None = None, *,
+             headers: Sequence[tuple[str, str]] = ()) -> Call:
+        """Place a call to ``uri`` (``sip:bob@host:port`` or ``bob@host``);
+        ``headers`` go into the INVITE as they are."""
         if not self._started:
             raise PhoneError("the phone is not started")
         chosen = self.account(account)
@@ -276,8 +283,15 @@ class Phone:
         self._track(call)
         proxy = chosen.outbound_proxy_uri
         route_set: tuple[str, ...] = () if proxy is None else (f"<{proxy};lr>",)
-        call.place(target, route_set)
+        call.place(target, route_set, headers)
         return call
+
+    def conference(self, calls: Sequence[Call]) -> Conference:
+        """Mix ``calls`` locally (N-1: each remote hears the others and us; we hear
+        all). Held calls are resumed; :meth:`Conference.split` undoes it."""
+        from .conference import Conference
+
+        return Conference(self, calls)
 
     def _new_media(self, call: Call | None) -> CallMedia:
         host = self.ua.local_address(UDP)[0] if UDP in self.transports else self.listen_address[0]
@@ -295,20 +309,32 @@ class Phone:
 
     def _on_invite(self, request: SipRequest, transaction: ServerInviteTransaction,
                    source: Source) -> None:
-        account = self._account_for(request)
-        transport = TCP if source.transport == TCP and TCP in self.transports else UDP
+        if "replaces" in request.headers:
+            # RFC 3891 3: it takes over one of our calls (attended transfer), DND or not.
+            from .call_transfer import on_replacing_invite
+
+            on_replacing_invite(self, request, transaction, source)
+            return
         if self.dnd:
             from .sip.message import build_response
 
             self.ua.respond(transaction, build_response(request, 486, to_tag=self.ua.ids.tag()))
             return
+        call = self.incoming_call(request, transaction, source)
+        if call.state is CallState.INCOMING:
+            self.emit(IncomingCall(call, call.call_id, call.remote, call.account.name))
+
+    def incoming_call(self, request: SipRequest, transaction: ServerInviteTransaction,
+                      source: Source) -> Call:
+        """A Call for a new INVITE, tracked and ringing (or already refused)."""
+        account = self._account_for(request)
+        transport = TCP if source.transport == TCP and TCP in self.transports else UDP
         call = Call(self, account, outgoing=False, call_id=request.call_id or "",
                     remote=str(request.from_addr.uri), transport=transport,
                     media=self._new_media(None))
         self._track(call)
         call.incoming(request, transaction, source)
-        if call.state is CallState.INCOMING:
-            self.emit(IncomingCall(call, call.call_id, call.remote, account.name))
+        return call
 
     def _account_for(self, request: SipRequest) -> Account:
         user = request.uri.user if isinstance(request.uri, SipUri) else None

@@ -229,11 +229,12 @@ async def scenario_raw(reactor: Any, args: dict[str, Any]) -> dict[str, Any]:
     return {"answers": answers}
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run one scenario on the asyncio reactor and print its result as JSON."""
+def main(argv: list[str] | None = None, namespace: dict[str, Any] | None = None) -> None:
+    """Run one scenario on the asyncio reactor and print its result as JSON
+    (``namespace``: the globals of another scenario module)."""
     argv = sys.argv[1:] if argv is None else argv
     name, raw = argv[0], argv[1] if len(argv) > 1 and not argv[1].startswith("--") else "{}"
-    scenario = globals().get(f"scenario_{name}")
+    scenario = (globals() if namespace is None else namespace).get(f"scenario_{name}")
     if scenario is None:
         raise SystemExit(f"unknown scenario {name!r}")
     from twisted.internet import asyncioreactor

@@ -1,0 +1,144 @@
+"""Call transfer across processes: tui-phone ``answer`` instances and baresip.
+
+The transferor is a Phone scenario (the CLI has no transfer command); the
+transferee and the target are separate processes: ``tui-phone answer`` or a
+headless baresip 1.0.0 configured from tests/interop/fixtures/.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tui_phone.testing.peers import (
+    environment,
+    free_port,
+    require,
+    stop,
+    tui_phone_command,
+    wait_for_line,
+)
+from tui_phone.testing.scenario_tools import run_scenario
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCENARIOS = "tui_phone.testing.transfer_scenarios"
+
+
+def start_answer(tmp_path: Path, name: str) -> tuple[subprocess.Popen[bytes], Path, int]:
+    port = free_port(both=True)
+    out = tmp_path / f"{name}.out"
+    with out.open("wb") as sink:
+        process = subprocess.Popen(
+            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--json"),
+            stdout=sink, stderr=subprocess.STDOUT, env=environment(), cwd=tmp_path)
+    wait_for_line(out, '"listening"', process=process)
+    return process, out, port
+
+
+def events(out: Path) -> list[dict[str, Any]]:
+    result = []
+    for line in out.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            result.append(json.loads(line))
+    return result
+
+
+def named(items: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [item for item in items if item["event"] == name]
+
+
+def test_blind_transfer_among_three_tui_phone_processes(tmp_path: Path) -> None:
+    bob, bob_out, bob_port = start_answer(tmp_path, "bob")
+    carol, carol_out, carol_port = start_answer(tmp_path, "carol")
+    try:
+        result = run_scenario("transfer_peer", {"peer": f"sip:bob@127.0.0.1:{bob_port}",
+                                                "target": f"sip:carol@127.0.0.1:{carol_port}"},
+                              module=SCENARIOS, timeout=60)
+        wait_for_line(carol_out, '"call_answered"', process=carol)
+    finally:
+        assert stop(bob) == 0 and stop(carol) == 0
+    alice = result["alice"]
+    assert alice["completed"] == ["transferor"] and alice["ended"] == [[200, "local"]]
+    assert [frag.strip() for frag in result["sipfrags"]] == ["SIP/2.0 100 Trying",
+                                                             "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"]
+    assert result["call_state"] == "ended"
+    # ``answer`` prints call events only: B answered A, then its call to C was answered
+    bob_events, carol_events = events(bob_out), events(carol_out)
+    assert [e["remote"].split("@")[0] for e in named(bob_events, "call_answered")] == [
+        "sip:alice", "sip:carol"]
+    first_end = named(bob_events, "call_ended")[0]
+    assert first_end["remote"].startswith("sip:alice@") and first_end["ended_by"] == "remote"
+    answered = named(carol_events, "call_answered")
+    assert len(answered) == 1 and answered[0]["remote"].startswith("sip:tui-phone@")
+
+
+def test_attended_transfer_among_three_tui_phone_processes(tmp_path: Path) -> None:
+    bob, bob_out, bob_port = start_answer(tmp_path, "bob")
+    carol, carol_out, carol_port = start_answer(tmp_path, "carol")
+    try:
+        result = run_scenario("attended_peers", {"peer": f"sip:bob@127.0.0.1:{bob_port}",
+                                                 "target": f"sip:carol@127.0.0.1:{carol_port}"},
+                              module=SCENARIOS, timeout=60)
+        wait_for_line(carol_out, '"call_ended"', process=carol)
+    finally:
+        assert stop(bob) == 0 and stop(carol) == 0
+    alice = result["alice"]
+    assert alice["completed"] == ["transferor"]
+    # both of A's calls end: A BYEs the transferred one, C BYEs the replaced one
+    assert sorted(result["ended"]) == [[False, "remote"], [True, "local"]]
+    carol_events = events(carol_out)
+    answered = named(carol_events, "call_answered")
+    assert [a["remote"].split("@")[0] for a in answered] == ["sip:alice", "sip:tui-phone"]
+    replaced = named(carol_events, "call_ended")[0]
+    assert replaced["call_id"] == answered[0]["call_id"] and replaced["ended_by"] == "local"
+    # B's new call shares its Call-ID with C's: it is the replacing INVITE's dialog
+    bob_answered = named(events(bob_out), "call_answered")
+    assert bob_answered[-1]["call_id"] == answered[1]["call_id"]
+
+
+def write_baresip_config(root: Path, port: int, rtp_lo: int) -> Path:
+    config_dir = root / "baresip"
+    record_dir = root / "recordings"
+    config_dir.mkdir()
+    record_dir.mkdir()
+    template = (FIXTURES / "baresip_transferee.config").read_text()
+    (config_dir / "config").write_text(template.format(
+        port=port, rtp_lo=rtp_lo, rtp_hi=rtp_lo + 19, record_dir=record_dir))
+    # RFC 3515 transferee: baresip answers at once and follows the REFER itself.
+    (config_dir / "accounts").write_text(
+        f"<sip:bob@127.0.0.1:{port}>;regint=0;answermode=auto;audio_codecs=pcmu,pcma\n")
+    (config_dir / "contacts").write_text("")
+    return config_dir
+
+
+def test_blind_transfer_of_a_call_with_baresip(tmp_path: Path) -> None:
+    baresip_bin = require("baresip")
+    port = free_port(both=True)
+    rtp_lo = free_port(pair=True)
+    config_dir = write_baresip_config(tmp_path, port, rtp_lo)
+    log = tmp_path / "baresip.log"
+    with log.open("wb") as sink:
+        baresip = subprocess.Popen([baresip_bin, "-4", "-v", "-f", str(config_dir)],
+                                   stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=tmp_path)
+    carol, carol_out, carol_port = start_answer(tmp_path, "carol")
+    try:
+        wait_for_line(log, "baresip is ready", timeout=10, process=baresip)
+        result = run_scenario("transfer_peer", {"peer": f"sip:bob@127.0.0.1:{port}",
+                                                "target": f"sip:carol@127.0.0.1:{carol_port}"},
+                              module=SCENARIOS, timeout=60)
+        wait_for_line(carol_out, '"call_answered"', process=carol)
+    finally:
+        stop(carol)
+        stop(baresip, timeout=3)
+    assert result["connected"], log.read_text(errors="replace")[-3000:]
+    alice = result["alice"]
+    # baresip accepted the REFER and sent NOTIFY 100 then NOTIFY 200 back
+    assert alice["progress"][0] == ["transferor", 202]
+    assert [frag.strip() for frag in result["sipfrags"]][-1] == "SIP/2.0 200 OK"
+    assert alice["completed"] == ["transferor"] and result["call_state"] == "ended"
+    # baresip's INVITE reached the target, which answered it
+    answered = named(events(carol_out), "call_answered")
+    assert len(answered) == 1 and answered[0]["remote"].startswith("sip:bob@127.0.0.1")
