@@ -20,7 +20,6 @@ performs the effects the machines return (send, start/cancel timers with
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -75,11 +74,6 @@ ALLOW = ", ".join(ALLOWED_METHODS)
 ACCEPT = "application/sdp, application/dtmf-relay, message/sipfrag"
 #: Option tags we support (RFC 3261 20.37): INVITE with Replaces (RFC 3891 6.1).
 SUPPORTED: tuple[str, ...] = ("replaces",)
-#: Methods of RFC 3261 and its registered extensions: a request for one we do
-#: not serve gets 405, any other method 501 (RFC 3261 8.2.1).
-KNOWN_METHODS = frozenset({"REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "UPDATE", "MESSAGE",
-                           "REFER", "PUBLISH", "INFO", "OPTIONS", "BYE", "CANCEL", "ACK",
-                           "INVITE"})
 SIP_SCHEMES = ("sip", "sips")
 # Requests that only make sense inside a dialog: 481 when no dialog matches.
 _DIALOG_METHODS = frozenset({"BYE", "INFO", "UPDATE", "PRACK", "NOTIFY", "REFER"})
@@ -254,7 +248,7 @@ class UserAgent:
             elif isinstance(effect, SendResponse):
                 source = effect.destination if isinstance(effect.destination, Source) else None
                 try:
-                    target = response_target(_reply_via(effect.message.via, source), source)
+                    target = response_target(effect.message.via, source)
                 except RoutingError as error:
                     log.warning("cannot route %r: %s", effect.message, error)
                     continue
@@ -328,11 +322,8 @@ class UserAgent:
         if answer is None:
             return
         via = top_via(data)
-        if via is not None:
-            via = _stamped(via, source)
         try:
-            target = (response_target(_reply_via(via, source), source) if via is not None
-                      else source_target(source))
+            target = response_target(via, source) if via is not None else source_target(source)
         except RoutingError:
             target = source_target(source)
         self._send(answer, target, None)  # type: ignore[arg-type]
@@ -344,10 +335,7 @@ class UserAgent:
             self._on_cancel(request, transaction)
             return
         if method not in ALLOWED_METHODS:
-            # RFC 3261 8.2.1: 405 for a method we know but do not serve (we are
-            # no registrar: RFC 4475 3.3.7), 501 for one we do not know.
-            status = 405 if method in KNOWN_METHODS else 501
-            self._reject(transaction, status, [("Allow", ALLOW)])
+            self._reject(transaction, 501, [("Allow", ALLOW)])
             return
         uri = request.uri
         if not isinstance(uri, SipUri) or uri.scheme.lower() not in SIP_SCHEMES:
@@ -380,12 +368,6 @@ class UserAgent:
             content_type = (request.content_type or "").split(";")[0].strip().lower()
             if request.body and content_type != "application/sdp":
                 self._reject(transaction, 415, [("Accept", "application/sdp")])
-                return
-            if not _accepts_sdp(request.headers.get_all("accept")):
-                # RFC 3261 21.4.7 and RFC 4475 3.3.15: we can only answer in SDP.
-                host, port = self.local_address()
-                self._reject(transaction, 406, [(
-                    "Warning", f'399 {format_host_port(host, port)} "only application/sdp"')])
                 return
             if self.on_invite is None:
                 self._reject(transaction, 480)
@@ -433,38 +415,6 @@ class UserAgent:
         """``UDP 127.0.0.1:5070, TCP ...`` for logs."""
         return ", ".join(f"{item.transport} {format_host_port(item.host, item.port)}"
                          for item in self.transport.listeners)
-
-
-def _stamped(via: Via, source: Source) -> Via:
-    """``received``/``rport`` for a Via read from raw bytes (RFC 3261 18.2.1, RFC 3581 4)."""
-    host, port = source.remote
-    if via.has_param("rport") and via.param("rport") is None:
-        return via.with_params(rport=str(port), received=host)
-    if via.host.strip("[]").lower() != host.lower():
-        return via.with_params(received=host)
-    return via
-
-
-def _reply_via(via: Via, source: Source | None) -> Via:
-    """The Via to route a response by: over UDP when the request came over UDP.
-
-    A Via naming another transport (TCP, SCTP, or an unknown one: RFC 4475
-    3.1.1.10) on a datagram is answered on the datagram's transport, from
-    where it arrived (RFC 3261 18.2.2 sends responses back the way the
-    request came).
-    """
-    if source is not None and not source.reliable and via.transport.upper() != source.transport:
-        return dataclasses.replace(via, transport=source.transport)
-    return via
-
-
-def _accepts_sdp(values: list[str]) -> bool:
-    """True unless an Accept header is present and excludes application/sdp."""
-    if not values:
-        return True
-    types = {item.split(";")[0].strip().lower() for value in values for item in value.split(",")}
-    types.discard("")
-    return not types or bool(types & {"application/sdp", "application/*", "*/*"})
 
 
 def _option_tags(values: list[str]) -> list[str]:
