@@ -17,6 +17,8 @@ from typing import Union
 
 from .errors import LocalProtocolError, SipParseError
 
+_new = object.__new__
+
 # RFC 3261 25.1 character sets, as regex class bodies.
 UNRESERVED = r"A-Za-z0-9\-_.!~*'()"
 USER_CHARS = UNRESERVED + r"&=+$,;?/"
@@ -162,6 +164,14 @@ class Parameters(Mapping[str, Union[str, None]]):
         """The names in lower case, in order."""
         return self._keys
 
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """The value of ``name`` (any case), or ``default``; faster than Mapping.get."""
+        keys = self._keys
+        key = name.lower()
+        if key in keys:
+            return self._items[keys.index(key)][1]
+        return default
+
     def __getitem__(self, name: str) -> str | None:
         try:
             return self._items[self._keys.index(name.lower())][1]
@@ -211,15 +221,20 @@ class Parameters(Mapping[str, Union[str, None]]):
 
 def split_simple_params(text: str) -> Parameters | None:
     """``;a=b;c`` already checked by a regex; None if a name repeats."""
+    # A plain loop: measurably cheaper than comprehensions on the hot path.
     items: list[tuple[str, str | None]] = []
     keys: list[str] = []
     for item in text[1:].split(";"):
         name, eq, value = item.partition("=")
+        key = name.lower()
+        if key in keys:
+            return None
         items.append((name, value if eq else None))
-        keys.append(name.lower())
-    if len(set(keys)) != len(keys):
-        return None
-    return Parameters.trusted(items, keys)
+        keys.append(key)
+    params = _new(Parameters)
+    params._items = tuple(items)
+    params._keys = tuple(keys)
+    return params
 
 
 def fold(value: str | None) -> str | None:

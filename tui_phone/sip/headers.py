@@ -192,6 +192,8 @@ def split_comma_list(value: str) -> list[str]:
 
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
+_new = object.__new__
+_set = object.__setattr__  # frozen dataclasses are built this way on the hot path
 _UNFOLD_RE = re.compile(r"[ \t]*\r\n[ \t]+")
 
 
@@ -208,11 +210,17 @@ _LOOKUPS: dict[str, re.Pattern[str]] = {
 }
 
 
-# The usual spellings straight to (lookup regex, is a list header).
-_LOOKUP_BY_NAME: dict[str, tuple[re.Pattern[str], bool]] = {
-    name: (_LOOKUPS[key], key in LIST_HEADERS) for name, key in _KNOWN_KEYS.items()
+# The usual spellings straight to (bound search of the lookup regex, is a list header).
+_LOOKUP_BY_NAME: dict[str, tuple[Any, bool]] = {
+    name: (_LOOKUPS[key].search, key in LIST_HEADERS) for name, key in _KNOWN_KEYS.items()
 }
 _WSP = (" ", "\t")
+
+
+def _lookup(name: str) -> tuple[Any, bool]:
+    key = header_key(name)
+    pattern = _LOOKUPS.get(key) or _lookup_pattern(key)
+    return pattern.search, key in LIST_HEADERS
 
 
 def _key_of(name: str) -> str:
@@ -379,27 +387,22 @@ class Headers:
         """
         if self._fields is None:
             # Lazy path: find the first field by a regex over the raw section.
-            lookup = _LOOKUP_BY_NAME.get(name)
-            if lookup is None:
-                key = header_key(name)
-                lookup = (_LOOKUPS.get(key) or _lookup_pattern(key), key in LIST_HEADERS)
+            search, is_list = _LOOKUP_BY_NAME.get(name) or _lookup(name)
             head = self._head
-            match = lookup[0].search(head, self._offset)
+            match = search(head, self._offset)
             if match is None:
                 return default
             start = match.end()
             end = head.find("\r\n", start)
-            if end < 0:
-                value = head[start:]
-            elif head[end + 2 : end + 3] in _WSP:
-                value = None  # folded: split the section instead
-            else:
-                value = head[start:end]
-            if value is not None and "\r" not in value and "\n" not in value:
-                value = value.rstrip(" \t")
-                if lookup[1] and "," in value:
-                    return split_comma_list(value)[0]
-                return value
+            value = head[start:end] if end >= 0 else head[start:]
+            # A folded field, or a bare CR or LF (which makes the section
+            # invalid): splitting the section handles or reports it.
+            if head[end + 2 : end + 3] not in _WSP or end < 0:
+                if "\r" not in value and "\n" not in value:
+                    value = value.rstrip(" \t")
+                    if is_list and "," in value:
+                        return split_comma_list(value)[0]
+                    return value
         key = header_key(name)
         positions = self._get_index().get(key)
         if not positions:
@@ -525,6 +528,19 @@ class CSeq:
     @classmethod
     def parse(cls, value: str) -> CSeq:
         """Parse ``"4711 INVITE"``; the number must fit 32 bits (RFC 3261 8.1.1.5)."""
+        number_text, _, method = value.partition(" ")
+        if (
+            len(number_text) < 10  # so below 2**32
+            and number_text.isdigit()
+            and number_text.isascii()
+            and method.isalpha()
+            and method.isascii()
+        ):
+            # The usual "4711 INVITE": what the general path below would make of it.
+            cseq = _new(cls)
+            _set(cseq, "number", int(number_text))
+            _set(cseq, "method", method)
+            return cseq
         parts = value.split()
         if len(parts) != 2:
             raise SipParseError(f"malformed CSeq {value!r}: expected a number and a method")

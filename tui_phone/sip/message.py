@@ -40,6 +40,11 @@ _DATE_RE = re.compile(
     r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT\Z"
 )
 
+_new = object.__new__
+_WSP = (" ", "\t")
+_STATUS_LINE_START = ("S", "s")
+_BAD_URI_START = ("<", "")
+
 _REQUIRED = ("call-id", "cseq", "from", "to", "via")
 _SINGLE = ("call-id", "cseq", "from", "to", "max-forwards")
 
@@ -60,13 +65,6 @@ class SipMessage:
         self._raw_body: bytes | None = None
 
     # -- parsed views of the core headers (cached until the headers change) --
-    def _cached(self, key: str, parse: Any) -> Any:
-        headers = self.headers
-        value = headers._parsed.get(key, headers)
-        if value is headers:
-            value = headers.cache(key, parse())
-        return value
-
     @property
     def call_id(self) -> str | None:
         """The Call-ID, or None when absent."""
@@ -75,37 +73,59 @@ class SipMessage:
     @property
     def cseq(self) -> CSeq:
         """The parsed CSeq header."""
-        return self._cached("cseq", lambda: CSeq.parse(self._required("cseq")))
+        parsed = self.headers._parsed
+        value = parsed.get("cseq")
+        if value is None:
+            value = parsed["cseq"] = CSeq.parse(self._required("cseq"))
+        return value
 
     @property
     def vias(self) -> list[Via]:
         """Every Via value, top first."""
-        return self._cached(
-            "via", lambda: [Via.parse(v) for v in self.headers.get_all("via")]
-        )
+        parsed = self.headers._parsed
+        value = parsed.get("via")
+        if value is None:
+            value = parsed["via"] = [Via.parse(v) for v in self.headers.get_all("via")]
+        return value
 
     @property
     def via(self) -> Via:
         """The top Via (parsed alone: the others stay raw until asked for)."""
-        vias = self.headers._parsed.get("via")
+        parsed = self.headers._parsed
+        vias = parsed.get("via")
         if vias:
             return vias[0]
-        return self._cached("top-via", lambda: Via.parse(self._required("via")))
+        value = parsed.get("top-via")
+        if value is None:
+            value = parsed["top-via"] = Via.parse(self._required("via"))
+        return value
 
     @property
     def from_addr(self) -> NameAddress:
         """The From header as a name-addr."""
-        return self._cached("from", lambda: NameAddress.parse(self._required("from")))
+        parsed = self.headers._parsed
+        value = parsed.get("from")
+        if value is None:
+            value = parsed["from"] = NameAddress.parse(self._required("from"))
+        return value
 
     @property
     def to_addr(self) -> NameAddress:
         """The To header as a name-addr."""
-        return self._cached("to", lambda: NameAddress.parse(self._required("to")))
+        parsed = self.headers._parsed
+        value = parsed.get("to")
+        if value is None:
+            value = parsed["to"] = NameAddress.parse(self._required("to"))
+        return value
 
     @property
     def contacts(self) -> list[NameAddress]:
         """Every Contact value (empty for ``Contact: *`` and when absent)."""
-        return self._cached("contact", self._parse_contacts)
+        parsed = self.headers._parsed
+        value = parsed.get("contact")
+        if value is None:
+            value = parsed["contact"] = self._parse_contacts()
+        return value
 
     @property
     def is_wildcard_contact(self) -> bool:
@@ -304,8 +324,9 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     UAS should answer, when the message cannot even be framed.
     """
     start = 0
-    while data.startswith(b"\r\n", start):
-        start += 2
+    if data[:2] == b"\r\n":
+        while data.startswith(b"\r\n", start):
+            start += 2
     end = data.find(b"\r\n\r\n", start)
     if end < 0:
         if not data[start:]:
@@ -315,11 +336,30 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     eol = head.find("\r\n")
     first = head if eol < 0 else head[:eol]
     message: SipRequest | SipResponse
-    if first.startswith("SIP/") or first[:4].upper() == "SIP/":
+    if first[:1] in _STATUS_LINE_START and first[:4].upper() == "SIP/":
         message = _parse_status_line(first)
     else:
-        message = _parse_request_line(first)
-    headers = message.headers = Headers._lazy(head, eol)
+        # The usual Request-Line: a known method, SIP/2.0, a URI not in '<' '>';
+        # anything else goes to the careful parser for its exact verdict.
+        parts = first.split(" ")
+        if (
+            len(parts) == 3
+            and parts[2] == SIP_VERSION
+            and parts[0] in KNOWN_METHODS
+            and parts[1][:1] not in _BAD_URI_START
+        ):
+            message = _new(SipRequest)
+            message._method = parts[0]
+            message._uri = parts[1]  # parsed on first use
+        else:
+            message = _parse_request_line(first)
+    headers = message.headers = _new(Headers)
+    headers._fields = None
+    headers._index = None
+    headers._parsed = {}
+    headers._head = head
+    headers._offset = eol
+    headers.pristine = True
 
     body_start = end + 4
     # Content-Length is usually the last header, spelled the usual way: look
@@ -328,26 +368,34 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     at = head.rfind("\r\nContent-Length: ")
     if at >= 0:
         stop = head.find("\r\n", at + 18)
-        length_text = head[at + 18 : stop if stop >= 0 else len(head)].rstrip(" \t")
-        if not length_text.isdigit() or (stop >= 0 and head[stop + 2 : stop + 3] in (" ", "\t")):
-            length_text = headers.get("content-length")  # folded, or really invalid
+        if stop < 0:
+            length_text = head[at + 18 :].rstrip(" \t")
+            if not length_text.isdigit():
+                length_text = headers.get("content-length")  # really invalid
+        else:
+            length_text = head[at + 18 : stop].rstrip(" \t")
+            if not length_text.isdigit() or head[stop + 2 : stop + 3] in _WSP:
+                length_text = headers.get("content-length")  # folded, or really invalid
     else:
         length_text = headers.get("content-length") if eol >= 0 else None
+    size = len(data)
     if length_text is None:
-        stop = len(data)
+        stop = size
     else:
         if not length_text.isdigit() or not length_text.isascii():
             raise SipParseError(f"invalid Content-Length {length_text[:20]!r}")
         stop = body_start + int(length_text)
-        if stop > len(data):
+        if stop > size:
             raise SipParseError(
                 f"Content-Length {length_text} is larger than the body "
-                f"({len(data) - body_start} bytes)"
+                f"({size - body_start} bytes)"
             )
-    body = bytes(data[body_start:stop])
+    if type(data) is not bytes:
+        data = bytes(data)
+    body = data[body_start:stop]
     message.body = body
     message._raw_body = body
-    message._raw = bytes(data[start:stop]) if (start or stop != len(data)) else bytes(data)
+    message._raw = data[start:stop] if (start or stop != size) else data
     message._start_line = first
     if validate:
         message.validate()

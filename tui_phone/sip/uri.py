@@ -62,10 +62,12 @@ __all__ = [
 
 # The common shapes, parsed by one match: no escapes, password, IPv6 or headers.
 _SIMPLE_PARAMS = rf"(?:;[{PARAM_CHARS}]+(?:=[{PARAM_CHARS}]+)?)*"
+# Only the scheme needs IGNORECASE (scoped: case-folding classes is slower);
+# every other class spells out both cases, and re.ASCII keeps them ASCII.
 _FAST_SIP_RE = re.compile(
-    rf"(sips?):(?:([A-Za-z0-9\-_.!~*'()&=+$,/]+)@)?({IPV4}|{HOSTNAME})"
+    rf"((?i:sips?)):(?:([A-Za-z0-9\-_.!~*'()&=+$,/]+)@)?({IPV4}|{HOSTNAME})"
     rf"(?::([0-9]{{1,5}}))?({_SIMPLE_PARAMS})\Z",
-    re.ASCII | re.IGNORECASE,
+    re.ASCII,
 )
 _SIMPLE_HPARAMS = rf"(?:;{TOKEN}(?:={TOKEN})?)*"
 # A display name is a quoted string without quoted-pairs, or tokens separated
@@ -75,6 +77,15 @@ _FAST_NAME_ADDR_RE = re.compile(
     rf'<([^<>"\s]+)>({_SIMPLE_HPARAMS})\Z'
 )
 _FAST_ADDR_SPEC_RE = re.compile(rf'([^<>"\s;,?]+)({_SIMPLE_HPARAMS})\Z')
+# Both at once: a name-addr around a URI that _FAST_SIP_RE takes (the URI
+# characters exclude '<', '>', '"' and whitespace, so the split is the same).
+# re.ASCII changes nothing in the name-addr part: it has no \w, \s or case folding.
+_FAST_NAME_SIP_RE = re.compile(
+    rf'(?:"([^"\\\x00-\x1f\x7f]*)"[ \t]*|({TOKEN}(?: {TOKEN})*)[ \t]*)?'
+    rf"<(((?i:sips?)):(?:([A-Za-z0-9\-_.!~*'()&=+$,/]+)@)?({IPV4}|{HOSTNAME})"
+    rf"(?::([0-9]{{1,5}}))?({_SIMPLE_PARAMS}))>({_SIMPLE_HPARAMS})\Z",
+    re.ASCII,
+)
 
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _WS_OR_ANGLE_RE = re.compile(r"[ \t\r\n<>]")
@@ -593,6 +604,31 @@ class NameAddress:
     def parse(cls, text: str) -> NameAddress:
         """Parse one value; surrounding whitespace is dropped (and not kept by ``str()``)."""
         text = text.strip(WS)
+        match = _FAST_NAME_SIP_RE.match(text)
+        if match is not None:
+            display, tokens, uri_text, scheme, user, host, port_text, uri_params, params_text = (
+                match.groups()
+            )
+            port = None if port_text is None else int(port_text)
+            uri_param_map = split_simple_params(uri_params) if uri_params else _NO_PARAMS
+            params = split_simple_params(params_text) if params_text else _NO_PARAMS
+            if (port is None or port <= 65535) and uri_param_map is not None and params is not None:
+                # What the two-step path below would build, in one step.
+                uri = _new(SipUri)
+                _set(uri, "host", host)
+                _set(uri, "scheme", scheme.lower())
+                _set(uri, "user", user)
+                _set(uri, "password", None)
+                _set(uri, "port", port)
+                _set(uri, "params", uri_param_map)
+                _set(uri, "headers", ())
+                _set(uri, "_raw", uri_text)
+                address = _new(cls)
+                _set(address, "uri", uri)
+                _set(address, "display_name", tokens if display is None else display)
+                _set(address, "params", params)
+                _set(address, "_raw", text)
+                return address
         match = _FAST_NAME_ADDR_RE.match(text)
         if match is not None:
             display, tokens, uri_text, params_text = match.groups()

@@ -9,6 +9,9 @@ from .errors import SipParseError
 
 MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 8.1.1.7
 
+_new = object.__new__
+_set = object.__setattr__  # the frozen dataclass is built this way on the hot path
+
 _TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
 # The usual shape, written by nearly every stack: no spaces, IPv4 or a name.
 _FAST_RE = re.compile(
@@ -61,10 +64,26 @@ class Via:
         m = _FAST_RE.match(text)
         if m is not None:
             transport, host, port, rest = m.groups()
-            params = _parse_params(rest, text) if rest else ()
-            return cls(
-                transport.upper(), host, int(port) if port else None, params, "SIP/2.0", text
-            )
+            if rest:
+                # The regex checked every name (a token) and the value
+                # characters; only an empty value ("branch=") is left to reject.
+                if "=;" in rest or rest[-1] == "=":
+                    _parse_params(rest, text)  # raises with the exact reason
+                items = []
+                for item in rest[1:].split(";"):
+                    name, eq, value = item.partition("=")
+                    items.append((name, value if eq else None))
+                params = tuple(items)
+            else:
+                params = ()
+            via = _new(Via)
+            _set(via, "transport", transport.upper())
+            _set(via, "host", host)
+            _set(via, "port", int(port) if port else None)
+            _set(via, "params", params)
+            _set(via, "protocol", "SIP/2.0")
+            _set(via, "raw", text)
+            return via
         return cls._parse_slow(text)
 
     @classmethod
