@@ -184,7 +184,8 @@ class PhoneApp(App[None]):
                                 else "incoming", account=getattr(getattr(call, "account", None),
                                                                  "name", None),
                                 ended_at=self.clock())
-        self.call_later(self._handle_event, event)
+        if not self._stopping:
+            self.call_later(self._handle_event, event)
 
     def _handle_event(self, event: PhoneEvent) -> None:
         if isinstance(event, SipMessageLogged):
@@ -468,14 +469,16 @@ class PhoneApp(App[None]):
         if self._stopping:
             return
         self._stopping = True
-        if self._unsubscribe is not None:
-            self._unsubscribe()
         try:
+            # Still subscribed: the calls this hangs up get their history rows.
             await _wait(self.phone.stop())
             if self.echo is not None:
                 await _wait(self.echo.stop())
         except Exception:  # noqa: BLE001 - quitting must not fail
             log.exception("phone stop failed")
+        finally:
+            if self._unsubscribe is not None:
+                self._unsubscribe()
 
     # -- help and palette -----------------------------------------------------------------
     def binding_rows(self) -> list[tuple[str, str, str]]:

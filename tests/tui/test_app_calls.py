@@ -84,3 +84,46 @@ def test_incoming_call_rejected(run: Any, reactor: Any, tmp_path: Path) -> None:
     result = _incoming(run, reactor, tmp_path, "f3")
     assert result["status"] == 486
     assert not result["rows"][0].answered and result["rows"][0].status == 486
+
+
+def test_dtmf_completion_mute_quit_during_call_and_redial(run: Any, reactor: Any,
+                                                          tmp_path: Path) -> None:
+    from tui_phone.events import DtmfReceived
+
+    app = make_app(reactor, tmp_path)
+    digits: list[str] = []
+
+    async def body() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.echo.running and app.phone._started)
+            app.echo.phone.subscribe(
+                lambda e: digits.append(e.digit) if isinstance(e, DtmfReceived) else None)
+            field = app.query_one("#dial-input", Input)
+            await pilot.press("e", "c")
+            await until(pilot, lambda: field._suggestion == "echo")
+            await pilot.press("right", "enter")
+            await until(pilot, lambda: any(c.state == "connected" for c in app.calls.values()))
+            await pilot.press("f12")
+            assert app.focused is app.query_one("#call-list")
+            await pilot.press("1", "#")
+            await until(pilot, lambda: digits == ["1", "#"], 5.0)
+            await pilot.press("f6")
+            assert "muted" in str(app.query_one("#call-list").get_row_at(0))
+            await pilot.press("ctrl+q")  # quitting hangs the call up; its row is written
+        rows = app.history.rows()
+        assert len(rows) == 1 and rows[0].answered and rows[0].ended_by == "local"
+
+    run(body())
+
+    again = make_app(reactor, tmp_path)
+
+    async def redial() -> None:
+        async with again.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: again.phone._started)
+            await pilot.press("ctrl+r")
+            await until(pilot, lambda: len(again.calls) == 1)
+            assert next(iter(again.calls.values())).remote == rows_remote
+            await pilot.press("ctrl+q")
+
+    rows_remote = app.history.rows()[0].remote
+    run(redial())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -20,8 +21,11 @@ COMMAND = f"{sys.executable} -m tui_phone.app"
 
 
 def _tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True,
-                          timeout=10).stdout
+    done = subprocess.run(["tmux", *args], capture_output=True, text=True, check=False,
+                          timeout=10)
+    if done.returncode != 0:
+        raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
 
 
 def _screen(session: str) -> str:
@@ -39,7 +43,7 @@ def _wait_for(session: str, pattern: str, timeout: float = 10.0) -> str:
         time.sleep(0.1)
 
 
-def test_tmux_start_dial_echo_hang_up_quit(tmp_path: Path) -> None:
+def _start(tmp_path: Path) -> tuple[str, Path]:
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed")
     session = f"tui-phone-{uuid.uuid4().hex[:8]}"
@@ -47,8 +51,22 @@ def test_tmux_start_dial_echo_hang_up_quit(tmp_path: Path) -> None:
            "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
     exports = " ".join(f"{key}={value}" for key, value in env.items())
     marker = tmp_path / "exited"
-    shell = f"cd {ROOT} && env {exports} {COMMAND}; echo $? > {marker}"
+    shell = f"cd {ROOT} && env {exports} {COMMAND}; echo $? > {marker}; sleep 30"
     _tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", shell)
+    return session, marker
+
+
+def _exit_status(session: str, marker: Path) -> str:
+    deadline = time.monotonic() + 10
+    while not marker.exists() or not marker.read_text().strip():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"did not quit:\n{_screen(session)}")
+        time.sleep(0.1)
+    return marker.read_text().strip()
+
+
+def test_tmux_start_dial_echo_hang_up_quit(tmp_path: Path) -> None:
+    session, marker = _start(tmp_path)
     try:
         started = time.monotonic()
         _wait_for(session, r"number, user@host", 15)
@@ -63,14 +81,31 @@ def test_tmux_start_dial_echo_hang_up_quit(tmp_path: Path) -> None:
         _tmux("send-keys", "-t", session, "F4")
         _wait_for(session, r"state\s+remote\s+time", 5)
         _tmux("send-keys", "-t", session, "C-q")
-        deadline = time.monotonic() + 10
-        while not marker.exists():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"did not quit:\n{_screen(session)}")
-            time.sleep(0.1)
-        assert marker.read_text().strip() == "0"
+        assert _exit_status(session, marker) == "0", _screen(session)
         assert startup < 15
         rows = list((tmp_path / "data").rglob("history.sqlite"))
         assert rows, "no history database written"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+
+
+def test_tmux_sigterm_quits_cleanly(tmp_path: Path) -> None:
+    session, marker = _start(tmp_path)
+    try:
+        _wait_for(session, r"listening udp\s+127\.0\.0\.1:\d+", 15)
+        _tmux("send-keys", "-t", session, "-l", "echo")
+        _tmux("send-keys", "-t", session, "Enter")
+        _wait_for(session, r"active\s+sip:echo@127\.0\.0\.1", 10)
+        shell_pid = _tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip()
+        children = subprocess.run(["ps", "-o", "pid=", "--ppid", shell_pid], capture_output=True,
+                                  text=True, check=True).stdout.split()
+        assert len(children) == 1, children
+        os.kill(int(children[0]), signal.SIGTERM)
+        assert _exit_status(session, marker) == "0", _screen(session)
+        databases = list((tmp_path / "data").rglob("history.sqlite"))
+        import sqlite3
+
+        rows = sqlite3.connect(databases[0]).execute("SELECT ended_by FROM calls").fetchall()
+        assert rows == [("local",)]  # the call was hung up and recorded on the way out
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)

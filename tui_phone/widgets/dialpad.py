@@ -31,14 +31,15 @@ class Dialpad(Widget):
     Dialpad #dialpad-keys {
         grid-size: 3 4;
         grid-gutter: 0 1;
+        grid-columns: 5;
         height: 4;
-        width: 26;
+        width: 19;
         margin: 0 1;
     }
     Dialpad #dialpad-keys Button {
         height: 1;
-        min-width: 6;
-        width: 8;
+        min-width: 5;
+        width: 5;
         border: none;
     }
     """
