@@ -25,7 +25,8 @@ joined into one buffer and every pass runs over all of them at once:
   block-wise ``add`` calls (18 frames: 5 calls).  A partial sum that reached
   the 16-bit limits may have clipped; the high bytes of each partial sum say
   whether any sample came within 256 of a limit, and then the wide path below
-  is used instead.  Otherwise ``S`` is exact and within +-32511, and
+  is used instead (once they say that the partial sums are too small to get
+  there even all added up, the rest of the tree goes unchecked).  Otherwise ``S`` is exact and within +-32511, and
   ``clip16(S - n_i) = clip16((S + 1) + ~n_i)``
   (two's complement: ``-n = ~n + 1``) is one saturating width-2 ``add`` of
   the complemented frames (a byte ``translate``, exact even for -32768,
@@ -245,32 +246,51 @@ def _narrow_sum(joined: bytes, count: int, frame_bytes: int) -> bytes | None:
     Summed pairwise, half the frames onto the other half, until one is left;
     ``None`` when a partial sum came near the 16-bit limits (it may have
     clipped) or the sum is not within +-32511 (the narrow path adds 1).
+    Once the partial sums are small enough that even adding them all up
+    cannot come near the limits, the remaining levels go unchecked.
     """
+    if count == 1:
+        return None if _near_limits(joined[_HIGH_BYTE::SAMPLE_WIDTH]) else joined
     total = joined
     blocks = memoryview(joined)
+    checked = True
     while count > 1:
         half = count // 2
         edge = half * frame_bytes
         total = _audioop.add(blocks[:edge], blocks[edge : 2 * edge], SAMPLE_WIDTH)
-        if _near_limits(total):
-            return None
         if count % 2:
             total += blocks[2 * edge :]
-        blocks = memoryview(total)
         count = half + count % 2
-    if total is joined and _near_limits(total):  # one participant: no sum was checked
-        return None
+        if checked:
+            high = total[_HIGH_BYTE::SAMPLE_WIDTH]
+            if _near_limits(high):
+                return None
+            checked = not _all_below(high, count)
+        blocks = memoryview(total)
     return total
 
 
-def _near_limits(pcm: bytes) -> bool:
-    """True if a 16-bit sample of ``pcm`` is within 256 of a limit, or at it (clipped).
+def _near_limits(high: bytes) -> bool:
+    """True if a sample is within 256 of a 16-bit limit, or at it (clipped).
 
-    Looks at the high bytes only (0x7f: 32512..32767, 0x80: -32768..-32513):
-    a strided copy and two byte searches, about a nanosecond a sample.
+    ``high`` is the high bytes of the samples (0x7f: 32512..32767, 0x80:
+    -32768..-32513): a strided copy and two byte searches, about a
+    nanosecond a sample.
     """
-    high = pcm[_HIGH_BYTE::SAMPLE_WIDTH]
     return _HIGH_7F in high or _HIGH_80 in high
+
+
+def _all_below(high: bytes, terms: int) -> bool:
+    """True if ``terms`` samples like these cannot add up to within 256 of a limit.
+
+    That is when every ``|x| < 256 k`` with ``terms * 256 k <= 32512``.
+    """
+    limit = 127 // terms
+    return limit > 0 and not high.translate(None, _SMALL_HIGH_BYTES[limit])
+
+
+# _SMALL_HIGH_BYTES[k]: the high bytes of the samples in -256k..256k-1.
+_SMALL_HIGH_BYTES = [bytes([*range(k), *range(256 - k, 256)]) for k in range(128)]
 
 
 def _mix_wide(joined: bytes, count: int, frame_bytes: int) -> bytes:
