@@ -8,7 +8,13 @@ and of the timestamp drift |(rtp_ts - rtp_ts0)/8000 - (t - t0)| (how far the
 wall clock strays from the sample clock the timestamps follow). Needs root
 (capture on lo) and tshark/dumpcap. Prints figures; never fails on time.
 
-    python bench/pacing.py [--seconds 60] [--no-load]
+``--realtime`` runs the sender under SCHED_FIFO (priority 10, needs root or
+CAP_SYS_NICE), as an audio thread usually is: on a machine where other jobs
+compete for the cores, the sender's wake-ups then wait for nobody, and what
+remains is the sender's own timing. Without it the figures include the
+kernel scheduler's latency, whatever the machine's other load makes it.
+
+    python bench/pacing.py [--seconds 60] [--no-load] [--realtime]
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--no-load", action="store_true", help="do not keep a core busy")
+    parser.add_argument("--realtime", action="store_true", help="run the sender under SCHED_FIFO")
     args = parser.parse_args()
     packets = int(args.seconds / 0.02)
     load = None
@@ -61,6 +68,8 @@ def main() -> None:
         "stream", "--packets", str(packets), "--loss", "0", "--duplicate", "0",
         "--reorder", "0", "--jitter-ms", "0", "--wait", "--rtcp-min", "5",
     )
+    if args.realtime:
+        os.sched_setscheduler(scenario.pid, os.SCHED_FIFO, os.sched_param(10))
     with tempfile.TemporaryDirectory() as tmp:
         pcap = Path(tmp) / "pacing.pcapng"
         try:
@@ -92,7 +101,10 @@ def main() -> None:
     stamps = [int(r[1]) for r in rows]
     intervals = [abs((b - a) * 1000 - 20.0) for a, b in zip(times, times[1:])]
     drift = [abs((s - stamps[0]) / 8.0 - (t - times[0]) * 1000) for s, t in zip(stamps, times)]
-    print(f"python {sys.version.split()[0]}, pid {os.getpid()}, load={'none' if args.no_load else 'one busy core'}")
+    print(
+        f"python {sys.version.split()[0]}, pid {os.getpid()}, load={'none' if args.no_load else 'one busy core'}, "
+        f"scheduling={'SCHED_FIFO 10' if args.realtime else 'default'}, load average {os.getloadavg()[0]:.2f}"
+    )
     sent = (result['sender'].get('sent') or {}).get('packets_sent', '?')
     print(f"packets sent {sent}, captured {len(rows)}")
     for name, values in (("|interval - 20 ms|", intervals), ("timestamp drift", drift)):

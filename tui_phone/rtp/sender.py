@@ -155,6 +155,15 @@ class RtpSender:
             self._empty,
         )
 
+    @property
+    def next_due(self) -> float:
+        """When the next frame is due, on the clock of ``start_time``.
+
+        Computed from the start and the frame count, never by adding up
+        intervals, so a timer set for it does not drift.
+        """
+        return self.start_time + self._frames_done * self.ptime
+
     def frames_due(self, now: float) -> int:
         """Frames whose time has come by ``now`` and are not done yet."""
         elapsed = (now - self.start_time) / self.ptime

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred, succeed
 from twisted.internet.error import CannotListenError, MessageLengthError
 from twisted.internet.protocol import DatagramProtocol
-from twisted.internet.task import LoopingCall
 
 from .dtmf import DtmfDigit, DtmfParseError, DtmfReceiver
 from .errors import RtpError, RtpParseError
@@ -56,6 +56,12 @@ MAX_BIND_ATTEMPTS = 64
 # headers is (160 + 40) octets x 50/s = 80 kbit/s.
 DEFAULT_SESSION_BANDWIDTH = 80_000
 MAX_DATAGRAM = 2048
+# On the asyncio reactor the ptime timer is set this long before a frame is
+# due and the rest is slept precisely (time.sleep: nanosecond clock).  The
+# loop's own timers cannot do better: epoll takes its timeout in whole
+# milliseconds, rounded up, so a timer set for the due time fires up to 1 ms
+# late, and Twisted's delayed calls add a layer of their own on top.
+PACING_EARLY_WAKE = 0.001
 
 FrameCallback = Callable[[bytes, RtpPacket], None]
 DtmfCallback = Callable[[DtmfDigit], None]
@@ -144,7 +150,8 @@ class RtpSession:
         self._dtmf_receiver = DtmfReceiver(self._clock_rate)
         self._sender: RtpSender | None = None
         self._source: FrameSource | None = None
-        self._loop: LoopingCall | None = None
+        self._pacer = _pacer_for(self._reactor)
+        self._send_call: Any = None  # the pending ptime timer (IDelayedCall or asyncio handle)
         self._rtcp_call: Any = None  # an IDelayedCall
         self._frame_callbacks: list[FrameCallback] = []
         self._dtmf_callbacks: list[DtmfCallback] = []
@@ -154,6 +161,7 @@ class RtpSession:
             0,
         )
         self._closed = False
+        self._sending = False
 
     # -- ports -----------------------------------------------------------------
 
@@ -306,7 +314,7 @@ class RtpSession:
                 f"ptime {ptime_ms} ms does not match {samples_per_frame} samples at {clock_rate} Hz"
             )
         self.stop_sending()
-        now = self._reactor.seconds()
+        now = self._pacer.now()  # the pacing clock: the sender's times are on it
         previous = self._sender
         if previous is None:
             sequence, timestamp = self._rng.getrandbits(16), self._rng.getrandbits(32)
@@ -328,20 +336,20 @@ class RtpSession:
         )
         self._sender_stats.clock_rate = clock_rate
         self._source = source
-        self._loop = LoopingCall(self._send_tick)
-        self._loop.clock = self._reactor
-        self._loop.start(samples_per_frame / clock_rate, now=True)
+        self._sending = True
+        self._send_tick()
 
     def stop_sending(self) -> None:
         """Stop the ptime loop (the numbering is kept for a later restart)."""
-        if self._loop is not None and self._loop.running:
-            self._loop.stop()
-        self._loop = None
+        self._sending = False
+        if self._send_call is not None:
+            self._send_call.cancel()
+            self._send_call = None
 
     @property
     def sending(self) -> bool:
         """True while the ptime loop runs."""
-        return self._loop is not None and self._loop.running
+        return self._sending
 
     def send_dtmf(self, digits: str, *, duration_ms: int = 100) -> None:
         """Send RFC 4733 events for ``digits``; the audio pauses meanwhile.
@@ -356,15 +364,30 @@ class RtpSession:
         self._sender.send_dtmf(digits, duration_ms=duration_ms)
 
     def _send_tick(self) -> None:
+        """Send what is due, then set the timer for the next frame's due time.
+
+        The next timer is set for the sender's ``next_due`` (start + frames x
+        ptime), not "ptime from now", so lateness never accumulates; a late
+        tick sends the missed frames at once (the sender's catch-up).
+        """
+        self._send_call = None
         sender, source = self._sender, self._source
-        if sender is None or source is None:
+        if sender is None or source is None or not self._sending:
             return
-        now = self._reactor.seconds()
-        for packet in sender.tick(now, source):
+        now = self._reactor.seconds()  # wall clock: SR NTP timestamps, RTCP timing
+        try:
+            packets = sender.tick(self._pacer.now(), source)
+        except BaseException:
+            self._sending = False  # as LoopingCall did: an error stops the loop
+            raise
+        for packet in packets:
             if self._send_rtp(packet, now):
                 self._sender_stats.on_packet_sent(packet.timestamp, len(packet.payload), now)
                 self._scheduler.on_rtp_sent(now)
         self._deliver_digits(self._dtmf_receiver.tick(now))
+        if self._sending and self._sender is sender and self._send_call is None:
+            # (the source or a callback may have stopped or restarted sending)
+            self._send_call = self._pacer.call_at(sender.next_due, self._send_tick)
 
     def _send_rtp(self, packet: RtpPacket, now: float) -> bool:
         destination = self._latch.destination
@@ -612,3 +635,57 @@ def _host_address(port: Any) -> Address | None:
         return None
     host = port.getHost()
     return (host.host, host.port)
+
+
+class _ReactorPacer:
+    """The ptime timer on the reactor's own clock and delayed calls.
+
+    For any reactor, and for the fake ``task.Clock`` of the unit tests.  A
+    timer for an absolute time is a delayed call for the time left; it is
+    set a hair early (well within the sender's due slack) so that float
+    rounding of a fake clock advanced in ptime steps never misses a frame.
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self._reactor = reactor
+
+    def now(self) -> float:
+        return float(self._reactor.seconds())
+
+    def call_at(self, when: float, function: Callable[[], None]) -> Any:
+        delay = when - self._reactor.seconds() - _PACER_ROUNDING
+        return self._reactor.callLater(max(delay, 0.0), function)
+
+
+class _AsyncioPacer:
+    """The ptime timer straight on the asyncio loop under Twisted's asyncio reactor.
+
+    Times are on the loop's monotonic clock; :meth:`call_at` wakes
+    :data:`PACING_EARLY_WAKE` early and sleeps the rest (see there).
+    """
+
+    def __init__(self, loop: Any) -> None:
+        self._loop = loop
+
+    def now(self) -> float:
+        return float(self._loop.time())
+
+    def call_at(self, when: float, function: Callable[[], None]) -> Any:
+        return self._loop.call_at(when - PACING_EARLY_WAKE, self._at, when, function)
+
+    def _at(self, when: float, function: Callable[[], None]) -> None:
+        left = when - self._loop.time()
+        if left > 0:
+            time.sleep(left)
+        function()
+
+
+_PACER_ROUNDING = 1e-6  # seconds; RtpSender counts a frame due 20 us (2e-5 s) early
+
+
+def _pacer_for(reactor: Any) -> _ReactorPacer | _AsyncioPacer:
+    """The asyncio pacer on Twisted's asyncio reactor, else the reactor's own timers."""
+    loop = getattr(reactor, "_asyncioEventloop", None)
+    if loop is not None:
+        return _AsyncioPacer(loop)
+    return _ReactorPacer(reactor)

@@ -79,6 +79,15 @@ def test_timer_firing_a_hair_early_still_gets_its_frame() -> None:
     assert len(sender.tick(START + PTIME - 1e-7, source)) == 1
 
 
+def test_next_due_counts_frames_from_the_start() -> None:
+    sender, source = _sender(), Source()
+    assert sender.next_due == START
+    sender.tick(START + 0.013, source)  # fired late: the next frame is still due at START + ptime
+    assert sender.next_due == START + PTIME
+    sender.tick(START + 3 * PTIME + 0.001, source)  # frames 1-3, caught up
+    assert sender.next_due == START + 4 * PTIME
+
+
 def test_late_loop_sends_the_missed_frames_at_once() -> None:
     sender, source = _sender(), Source()
     sender.tick(START, source)

@@ -25,7 +25,7 @@ from tui_phone.rtp.rtcp import (
     parse_compound,
 )
 from tui_phone.rtp.rtcp_timer import COMPENSATION
-from tui_phone.rtp.session import RtpSession, RtpSessionError
+from tui_phone.rtp.session import PACING_EARLY_WAKE, RtpSession, RtpSessionError
 from tui_phone.rtp.srtp import (
     AES_CM_128_HMAC_SHA1_32,
     SrtpContext,
@@ -195,6 +195,70 @@ def test_late_loop_catches_up_at_once() -> None:
     assert [p.timestamp - packets[0].timestamp for p in packets] == [0, 160, 320, 480, 640, 800]
     sent = session.stats().sent
     assert sent is not None and (sent.late_ticks, sent.frames_caught_up) == (1, 4)
+
+
+def test_timer_is_set_for_the_due_time_not_a_ptime_after_a_late_tick() -> None:
+    net = Network()
+    session = _session(net)
+    session.set_remote(FAR)
+    session.start_sending(_frames(), 0, 8000, 160, 20)
+    for late in (0.007, 0.019, 0.0):  # each tick fires late, never by a whole ptime
+        (call,) = [c for c in net.getDelayedCalls() if c.func == session._send_tick]
+        due = call.getTime()
+        net.advance(due - net.seconds() + late)
+    (call,) = [c for c in net.getDelayedCalls() if c.func == session._send_tick]
+    assert call.getTime() == pytest.approx(T0 + 4 * PTIME, abs=1e-5)  # no lateness piled up
+    assert len(_sent_rtp(net, session)) == 4
+
+
+def test_stopping_from_the_frame_source_ends_the_loop() -> None:
+    net = Network()
+    session = _session(net)
+    session.set_remote(FAR)
+    frames = _frames()
+
+    def source() -> bytes:
+        frame = frames()
+        if len(_sent_rtp(net, session)) == 2:
+            session.stop_sending()
+        return frame
+
+    session.start_sending(source, 0, 8000, 160, 20)
+    net.run_for(0.2)
+    assert not session.sending
+    assert all(c.func != session._send_tick for c in net.getDelayedCalls())
+    assert len(_sent_rtp(net, session)) == 3
+
+
+class FakeAsyncioLoop:
+    """What the pacer uses of an asyncio loop: its clock and call_at."""
+
+    def __init__(self) -> None:
+        self.now = 50.0
+        self.calls: list[tuple[float, Any, tuple[Any, ...]]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: Any, *args: Any) -> Any:
+        self.calls.append((when, callback, args))
+        return self
+
+
+def test_on_the_asyncio_reactor_the_timer_wakes_early_on_the_loop_clock() -> None:
+    net = Network()
+    loop = FakeAsyncioLoop()
+    net._asyncioEventloop = loop  # type: ignore[attr-defined]
+    session = _session(net)
+    session.set_remote(FAR)
+    session.start_sending(_frames(), 0, 8000, 160, 20)
+    (when, wake, args) = loop.calls.pop()
+    assert when == pytest.approx(50.0 + PTIME - PACING_EARLY_WAKE)  # loop time, not reactor time
+    loop.now = 50.0 + PTIME + 0.0004  # woke late: nothing left to sleep
+    wake(*args)
+    (when, _, _) = loop.calls.pop()
+    assert when == pytest.approx(50.0 + 2 * PTIME - PACING_EARLY_WAKE)
+    assert len(_sent_rtp(net, session)) == 2
 
 
 def test_long_stall_skips_beyond_the_catch_up_bound() -> None:
