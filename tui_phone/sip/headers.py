@@ -340,8 +340,14 @@ class Headers:
         index = self._index
         if index is None:
             index = {}
-            for i, field in enumerate(self._load()):
-                index.setdefault(field[0], []).append(i)
+            i = 0
+            for field in self._load():
+                positions = index.get(field[0])
+                if positions is None:
+                    index[field[0]] = [i]
+                else:
+                    positions.append(i)
+                i += 1
             self._index = index
         return index
 
@@ -403,8 +409,8 @@ class Headers:
                     if is_list and "," in value:
                         return split_comma_list(value)[0]
                     return value
-        key = header_key(name)
-        positions = self._get_index().get(key)
+        key = _KNOWN_KEYS.get(name) or header_key(name)
+        positions = (self._index or self._get_index()).get(key)
         if not positions:
             return default
         value = self._load()[positions[0]][2]

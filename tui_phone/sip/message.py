@@ -446,56 +446,62 @@ def _parse_request_line(line: str) -> SipRequest:
 
 
 def _validate(message: SipRequest | SipResponse) -> None:
-    """Check the headers every element relies on (RFC 3261 8.1.1, 8.2, 20)."""
+    """Check the headers every element relies on (RFC 3261 8.1.1, 8.2, 20).
+
+    The checks run in a fixed order, so a message with several faults is
+    always answered with the same reason.
+    """
     headers = message.headers
     fields = headers._load()
-    keys = [field[0] for field in fields]
+    index = headers._get_index()
     if isinstance(message, SipRequest):
         uri = message.uri
         if isinstance(uri, SipUri) and uri.headers:
             # RFC 3261 19.1.1 table: headers are not allowed in a Request-URI.
             raise SipParseError("Request-URI must not contain headers")
-    if keys.count("content-length") > 1:
-        if len({fields[i][2] for i, key in enumerate(keys) if key == "content-length"}) > 1:
+    positions = index.get("content-length")
+    if positions is not None and len(positions) > 1:
+        if len({fields[i][2] for i in positions}) > 1:
             raise SipParseError("conflicting Content-Length values")
     for key in _REQUIRED:
-        if key not in keys:
+        if key not in index:
             raise SipParseError(f"missing {header_spelling(key)} header")
-    if len(keys) != len(set(keys)):
-        for key in _SINGLE:
-            if keys.count(key) > 1:
-                raise SipParseError(f"duplicate {header_spelling(key)} header")
+    for key in _SINGLE:
+        positions = index.get(key)
+        if positions is not None and len(positions) > 1:
+            raise SipParseError(f"duplicate {header_spelling(key)} header")
     parsed = headers._parsed
-    call_id = fields[keys.index("call-id")][2]
+    call_id = fields[index["call-id"][0]][2]
     if not _CALL_ID_RE.match(call_id):
         raise SipParseError(f"invalid Call-ID {call_id[:40]!r}")
-    cseq = parsed["cseq"] = CSeq.parse(fields[keys.index("cseq")][2])
+    cseq = parsed["cseq"] = CSeq.parse(fields[index["cseq"][0]][2])
     if isinstance(message, SipRequest) and cseq.method != message._method:
         status = 400 if message._method in KNOWN_METHODS else 501
         raise SipParseError(
             f"CSeq method {cseq.method} does not match the request method {message._method}",
             status,
         )
-    parsed["from"] = NameAddress.parse(fields[keys.index("from")][2])
-    parsed["to"] = NameAddress.parse(fields[keys.index("to")][2])
+    parsed["from"] = NameAddress.parse(fields[index["from"][0]][2])
+    parsed["to"] = NameAddress.parse(fields[index["to"][0]][2])
     vias: list[Via] = []
-    for i, key in enumerate(keys):
-        if key == "via":
-            value = fields[i][2]
-            if "," in value:
-                for item in split_comma_list(value):
-                    if not item:
-                        raise SipParseError(f"empty element in Via header {value[:60]!r}")
-                    vias.append(Via.parse(item))
-            else:
-                vias.append(Via.parse(value))
+    for i in index["via"]:
+        value = fields[i][2]
+        if "," in value:
+            for item in split_comma_list(value):
+                if not item:
+                    raise SipParseError(f"empty element in Via header {value[:60]!r}")
+                vias.append(Via.parse(item))
+        else:
+            vias.append(Via.parse(value))
     parsed["via"] = vias
-    if "max-forwards" in keys:
-        _parse_number(fields[keys.index("max-forwards")][2], "Max-Forwards")
-    if "contact" in keys:
+    positions = index.get("max-forwards")
+    if positions is not None:
+        _parse_number(fields[positions[0]][2], "Max-Forwards")
+    if "contact" in index:
         message.contacts  # noqa: B018 - parse now so a bad Contact fails here
-    if "date" in keys:
-        date = fields[keys.index("date")][2]
+    positions = index.get("date")
+    if positions is not None:
+        date = fields[positions[0]][2]
         if not _DATE_RE.match(date):
             raise SipParseError(f"Date is not an RFC 1123 date in GMT: {date[:40]!r}")
 

@@ -1236,3 +1236,56 @@ def test_name_addr_raises_only_sip_parse_error_and_round_trips(text: str) -> Non
     assert again == address and hash(again) == hash(address)
     assert again.display_name == address.display_name
     assert again.params.pairs == address.params.pairs
+
+
+# --- the one-regex name-addr fast path agrees with the careful parser -------------------------
+
+_SHAPED_NAME_ADDRS = st.from_regex(
+    r'(("[a-zA-Z ,;<>é]{0,6}"|[a-zA-Z!%*~]{1,5}( [a-z]{1,3}){0,2})[ \t]{0,2})?'
+    r"<(sips?|SIP|Sip|tel|http):([a-z0-9%]{1,4}@)?"
+    r"([0-9]{1,3}(\.[0-9]{1,3}){3}|[a-z0-9-]{1,6}(\.[a-z0-9-]{1,5}){0,2}\.?|\[[0-9a-f:]{2,9}\])"
+    r"(:[0-9]{1,6})?(;[a-zA-Z]{1,3}(=[a-z0-9]{1,3})?){0,3}>"
+    r"(;[a-zA-Z]{1,3}(=[a-z0-9]{1,3})?){0,3}",
+    fullmatch=True,
+)
+
+
+@_PROPERTY_SETTINGS
+@given(_SHAPED_NAME_ADDRS)
+def test_name_addr_fast_path_builds_what_the_careful_parser_builds(text: str) -> None:
+    try:
+        address = NameAddress.parse(text)
+    except SipParseError as error:
+        with pytest.raises(SipParseError) as careful_error:
+            _parse_name_addr(text)
+        assert careful_error.value.reason == error.reason
+        return
+    careful = _parse_name_addr(text)
+    assert type(address.uri) is type(careful.uri)
+    assert fields(address.uri) == fields(careful.uri)
+    assert str(address.uri) == str(careful.uri)
+    assert address.display_name == careful.display_name
+    assert address.params.pairs == careful.params.pairs
+    assert address.params.keys_folded == careful.params.keys_folded
+    assert address == careful and str(address) == str(careful) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("<sip:a@b:65536>", "port out of range in SIP URI"),
+        ("<sip:a@b;x=1;X=2>", "duplicate SIP URI parameter 'X'"),
+        ("<sip:a@b>;tag=1;TAG=2", "duplicate header parameter 'TAG'"),
+    ],
+)
+def test_name_addr_fast_path_leaves_errors_to_the_careful_parser(text: str, reason: str) -> None:
+    with pytest.raises(SipParseError) as info:
+        NameAddress.parse(text)
+    assert info.value.reason == reason
+
+
+def test_parameters_get_ignores_case_and_has_a_default() -> None:
+    params = NameAddress.parse("<sip:a@b>;Tag=x;lr").params
+    assert params.get("tag") == params.get("TAG") == "x"
+    assert params.get("lr") is None and params.get("lr", "d") is None
+    assert params.get("nope") is None and params.get("nope", "d") == "d"
