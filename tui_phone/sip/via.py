@@ -13,9 +13,17 @@ _new = object.__new__
 _set = object.__setattr__  # the frozen dataclass is built this way on the hot path
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
-# The usual shape, written by nearly every stack: no spaces, IPv4 or a name.
+# RFC 3261 25.1 host (hostname / IPv4address / IPv6reference, loosely), as the
+# careful path checks it.
+_HOST = (
+    r"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
+    r"|\[[0-9A-Fa-f:.]+\])"
+)
+# The usual shape, written by nearly every stack: no spaces. It accepts only
+# what the careful path accepts (same host rule; a port above 65535 goes there
+# for its error) and gives the same Via.
 _FAST_RE = re.compile(
-    r"SIP/2\.0/([A-Za-z0-9.!%*_+`'~-]+) ([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?"
+    rf"SIP/2\.0/([A-Za-z0-9.!%*_+`'~-]+) ({_HOST})(?::([0-9]{{1,5}}))?"
     r"((?:;[A-Za-z0-9.!%*_+`'~-]+(?:=[A-Za-z0-9.!%*_+`'~:\[\]-]*)?)*)\Z"
 )
 # Any legal spacing (SWS around "/", ":", ";" and "=", RFC 3261 25.1).
@@ -24,10 +32,7 @@ _SLOW_RE = re.compile(
     r"(\[[^\]\s]*\]|[^\s;:\[\]]+)(?:\s*:\s*([0-9]+))?\s*(;.*)?\Z",
     re.S,
 )
-_HOST_RE = re.compile(
-    r"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
-    r"|\[[0-9A-Fa-f:.]+\])\Z"
-)
+_HOST_RE = re.compile(_HOST + r"\Z")
 
 
 def _parse_params(text: str, whole: str) -> tuple[tuple[str, str | None], ...]:
@@ -64,6 +69,9 @@ class Via:
         m = _FAST_RE.match(text)
         if m is not None:
             transport, host, port, rest = m.groups()
+            port_number = int(port) if port else None
+            if port_number is not None and port_number > 65535:
+                return cls._parse_slow(text)  # raises "port out of range"
             if rest:
                 # The regex checked every name (a token) and the value
                 # characters; only an empty value ("branch=") is left to reject.
@@ -79,7 +87,7 @@ class Via:
             via = _new(Via)
             _set(via, "transport", transport.upper())
             _set(via, "host", host)
-            _set(via, "port", int(port) if port else None)
+            _set(via, "port", port_number)
             _set(via, "params", params)
             _set(via, "protocol", "SIP/2.0")
             _set(via, "raw", text)
