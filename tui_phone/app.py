@@ -4,11 +4,12 @@ The app talks to the phone only through the :class:`~tui_phone.phone.Phone`
 API (``call``, ``calls``, ``subscribe``, ``start``/``stop``, ``local_address``)
 and its :class:`~tui_phone.call.Call` objects, so tests can hand it a fake.
 
-Start-up order (:func:`run_tui`): create an asyncio loop, install Twisted's
-``asyncioreactor`` on it, *then* import the reactor and build the Phone, and
-run the app on that same loop with ``App.run(loop=...)``.  Installing after
-Textual started its own loop would leave Twisted's sockets on a loop nobody
-runs.
+Start-up order (:func:`run_tui`): create an asyncio loop and run the app on
+it with ``App.run(loop=...)``; after the first paint the app calls ``setup``,
+which installs Twisted's ``asyncioreactor`` on that running loop, *then*
+imports the reactor and builds the Phone.  Importing the reactor first would
+install Twisted's default reactor, whose sockets nobody polls; building the
+phone after the first paint keeps start-up to the first screen near 0.5 s.
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from .call_view import state_label, stats_sample
 from .contacts import Contact, load_contacts, resolve
 from .events import (
     CallEnded,
@@ -38,12 +41,13 @@ from .events import (
     SipMessageLogged,
 )
 from .history import History
+from .keymap import ACTIONS, FOOTER_ACTIONS, PRIORITY_ACTIONS
 from .screens.help import HelpScreen
 from .screens.prompt import PromptScreen
 from .widgets.call_list import CallList, CallRow
 from .widgets.dialpad import Dialpad
 from .widgets.ladder import Ladder, LadderEntry
-from .widgets.rtp_stats import REFRESH_S, RtpStats, StatsSample
+from .widgets.rtp_stats import REFRESH_S, RtpStats
 from .widgets.status_bar import PhoneStatus, StatusBar
 
 log = logging.getLogger(__name__)
@@ -52,34 +56,13 @@ THEMES_DIR = Path(__file__).parent / "themes"
 TEXTUAL_THEMES = {"dark": "textual-dark", "light": "textual-light"}
 ECHO_TARGET = "echo"
 
-# (action, default key, description): every action the app binds; [keys] in the
-# config maps an action to another key (Textual keymap, binding id = action).
-ACTIONS: tuple[tuple[str, str, str], ...] = (
-    ("help", "f1", "Help: every key"),
-    ("answer", "f2", "Answer the ringing call"),
-    ("reject", "f3", "Reject the ringing call"),
-    ("hangup", "f4", "Hang up the selected call"),
-    ("hold", "f5", "Hold / resume the selected call"),
-    ("mute", "f6", "Mute / unmute the microphone"),
-    ("record", "f7", "Record the selected call to WAV"),
-    ("transfer", "f8", "Blind transfer (asks for the target)"),
-    ("attended_transfer", "f9", "Attended transfer"),
-    ("conference", "f10", "Conference the calls / split"),
-    ("switch_account", "f11", "Switch account"),
-    ("dtmf", "f12", "DTMF: focus the call list, then type digits"),
-    ("dial", "ctrl+g", "Dial what the input holds / focus it"),
-    ("redial", "ctrl+r", "Redial the last number"),
-    ("next_call", "ctrl+n", "Select the next call"),
-    ("previous_call", "ctrl+o", "Select the previous call"),
-    ("ladder", "ctrl+l", "Show / hide the SIP ladder"),
-    ("stats", "ctrl+t", "Show / hide the RTP stats"),
-    ("theme", "ctrl+y", "Next theme"),
-    ("quit", "ctrl+q", "Quit (hang up, un-register)"),
-)
-FOOTER_ACTIONS = frozenset({"help", "answer", "hangup", "hold", "ladder", "quit"})
-# Bindings that work whatever has focus (an Input would otherwise eat ctrl+r / ctrl+g ...).
-PRIORITY_ACTIONS = frozenset({"quit", "help", "dial", "redial", "ladder", "stats", "theme",
-                              "next_call", "previous_call"})
+@dataclass(frozen=True, slots=True)
+class PhoneSetup:
+    """What a ``setup`` callable gives the app once it has built the phone."""
+
+    phone: Any
+    echo: Any
+    audio_line: str
 
 
 def theme_path(name: str) -> Path:
@@ -102,14 +85,16 @@ class PhoneApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "tui-phone"
-    BINDINGS = [Binding(key, action, description, id=action, show=action in FOOTER_ACTIONS,
+    BINDINGS: ClassVar[list[BindingType]] = [Binding(key, action, description, id=action, show=action in FOOTER_ACTIONS,
                         priority=action in PRIORITY_ACTIONS)
                 for action, key, description in ACTIONS]
 
     def __init__(
         self,
-        phone: Any,
+        phone: Any = None,
         *,
+        config: Any = None,
+        setup: Callable[[], PhoneSetup] | None = None,
         audio_line: str = "audio: null",
         echo: Any = None,
         history: History | None = None,
@@ -123,6 +108,8 @@ class PhoneApp(App[None]):
     ) -> None:
         super().__init__(css_path=[Path(__file__).parent / "app.tcss", theme_path(theme)])
         self.phone = phone
+        self.config = config if config is not None else phone.config
+        self._setup = setup
         self.echo = echo
         self.history = history
         self.contacts = contacts or []
@@ -133,8 +120,9 @@ class PhoneApp(App[None]):
         self.theme_name = theme
         self.refresh_s = refresh_s
         self.keys = {action: key for action, key, _ in ACTIONS} | dict(keys or {})
-        self.account_name: str = phone.account(None).name
-        self.registration = "no registrar" if phone.account(None).registrar_uri is None else "registering"
+        account = self.config.account(None)
+        self.account_name: str = account.name
+        self.registration = "no registrar" if account.registrar_uri is None else "registering"
         self.calls: dict[str, Any] = {}
         self.muted: set[str] = set()
         self.recording: set[str] = set()
@@ -155,11 +143,31 @@ class PhoneApp(App[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self._unsubscribe = self.phone.subscribe(self._on_phone_event)
         self.query_one("#dial-input", Input).focus()
-        self._refresh_completions()
         self._refresh_status()
         self.set_interval(self.refresh_s, self._tick)
+        if self.phone is None:
+            # Build the phone (Twisted, the SIP and RTP stack) after the first paint:
+            # the screen shows at once and the imports happen behind it.
+            self.call_after_refresh(self._build_phone)
+        else:
+            self._attach_phone()
+
+    def _build_phone(self) -> None:
+        assert self._setup is not None
+        try:
+            ready = self._setup()
+        except Exception as error:
+            log.exception("phone setup failed")
+            self.notify(f"phone did not start: {error}", severity="error", timeout=10)
+            return
+        self.phone, self.echo, self.audio_line = ready.phone, ready.echo, ready.audio_line
+        self._attach_phone()
+
+    def _attach_phone(self) -> None:
+        self._unsubscribe = self.phone.subscribe(self._on_phone_event)
+        self._refresh_completions()
+        self._refresh_status()
         self._start_phone()
 
     @work(exclusive=True, group="start")
@@ -168,7 +176,7 @@ class PhoneApp(App[None]):
             if self.echo is not None:
                 await _wait(self.echo.start())
             await _wait(self.phone.start())
-        except Exception as error:  # noqa: BLE001 - shown to the user, the app stays up
+        except Exception as error:
             log.exception("phone start failed")
             self.notify(f"phone did not start: {error}", severity="error", timeout=10)
         self._refresh_status()
@@ -220,7 +228,7 @@ class PhoneApp(App[None]):
         self._refresh_stats()
 
     def _refresh_calls(self) -> None:
-        rows = [CallRow(call.call_id, _state_label(call), call.remote, call.duration,
+        rows = [CallRow(call.call_id, state_label(call), call.remote, call.duration,
                         call.codec, self._flags(call)) for call in self.calls.values()]
         self.query_one(CallList).show(rows)
 
@@ -245,14 +253,14 @@ class PhoneApp(App[None]):
         if self.stats_for != call.call_id:
             panel.clear(f"RTP — {call.remote}")
             self.stats_for = call.call_id
-        panel.push(_sample(call.stats()))
+        panel.push(stats_sample(call.stats()))
 
     def _refresh_status(self) -> None:
         try:
             host, port = self.phone.local_address()
             listening = f"udp {host}:{port}"
-        except Exception:  # noqa: BLE001 - not listening yet
-            listening = "not yet"
+        except Exception:  # noqa: BLE001 - not listening yet (or no phone yet)
+            listening = "starting…"
         echo = ""
         if self.echo is not None and getattr(self.echo, "running", False):
             echo = "dial 'echo' for the echo test"
@@ -307,6 +315,9 @@ class PhoneApp(App[None]):
 
     def dial(self, text: str) -> Any:
         """Call ``text`` (a contact name, ``echo``, a number, ``user@host`` or a URI)."""
+        if self.phone is None:
+            self.notify("the phone is still starting", severity="warning", timeout=3)
+            return None
         target = resolve(text, self.contacts)
         if target.lower() == ECHO_TARGET and self.echo is not None:
             target = self.echo.uri
@@ -412,7 +423,7 @@ class PhoneApp(App[None]):
                     severity="warning", timeout=5)
 
     def action_switch_account(self) -> None:
-        names = list(self.phone.config.accounts)
+        names = list(self.config.accounts)
         index = names.index(self.account_name) if self.account_name in names else -1
         self.account_name = names[(index + 1) % len(names)]
         self.registration = "?" if len(names) > 1 else self.registration
@@ -466,7 +477,7 @@ class PhoneApp(App[None]):
 
     async def shutdown(self) -> None:
         """Stop the phone (and the echo service) once; safe to call twice."""
-        if self._stopping:
+        if self._stopping or self.phone is None:
             return
         self._stopping = True
         try:
@@ -474,7 +485,7 @@ class PhoneApp(App[None]):
             await _wait(self.phone.stop())
             if self.echo is not None:
                 await _wait(self.echo.stop())
-        except Exception:  # noqa: BLE001 - quitting must not fail
+        except Exception:
             log.exception("phone stop failed")
         finally:
             if self._unsubscribe is not None:
@@ -497,32 +508,6 @@ class PhoneApp(App[None]):
                                 lambda name=name: self.set_theme_file(name))
 
 
-def _state_label(call: Any) -> str:
-    state = str(call.state)
-    if state == "connected":
-        if getattr(call, "on_hold", False):
-            return "held"
-        if getattr(call, "remote_hold", False):
-            return "remote hold"
-        return "active"
-    return {"calling": "calling", "ringing": "early", "incoming": "ringing"}.get(state, state)
-
-
-def _sample(summary: Any) -> StatsSample:
-    """A :class:`StatsSample` from ``call.stats()``; fields the Phone API does not give yet
-    (bitrate, jitter buffer, concealment, RTP source) are read if present."""
-    return StatsSample(
-        jitter_ms=summary.jitter_ms, loss_pct=summary.loss_pct, rtt_ms=summary.rtt_ms,
-        mos=summary.mos, tx_packets=summary.tx_packets, rx_packets=summary.rx_packets,
-        rx_lost=summary.rx_lost, bitrate_kbps=getattr(summary, "bitrate_kbps", None),
-        jb_current_ms=getattr(summary, "jitter_buffer_ms", None),
-        jb_target_ms=getattr(summary, "jitter_buffer_target_ms", None),
-        concealed_frames=getattr(summary, "concealed_frames", None),
-        sender=getattr(summary, "rtp_source", None),
-        expected_sender=getattr(summary, "rtp_expected_source", None),
-    )
-
-
 async def _wait(result: Any) -> Any:
     """Await a Twisted Deferred (or a plain value) on the running asyncio loop."""
     if hasattr(result, "asFuture"):
@@ -534,34 +519,45 @@ def run_tui(config: Any, *, theme: str | None = None, audio: str | None = None,
             listen: tuple[str, int] | None = None) -> int:
     """Run the terminal phone on ``config`` until the user quits (or SIGTERM); returns 0.
 
-    The order matters: the loop first, Twisted's asyncioreactor installed on it,
-    then the reactor imported and the Phone built, and the app run on that loop.
+    The order matters: the loop is created first and the app runs on it
+    (``App.run(loop=...)``); after the first paint the app calls ``setup``, which
+    installs Twisted's asyncioreactor on that same running loop, imports the
+    reactor and builds the Phone and the echo service.  Importing the reactor
+    before installing would pick Twisted's default reactor, whose sockets no one
+    would poll.
     """
     import sys
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    if "twisted.internet.reactor" not in sys.modules:
-        from twisted.internet import asyncioreactor
-
-        asyncioreactor.install(loop)
-    from twisted.internet import reactor
-
-    from .audio.selection import choose_backend
-    from .echo_service import EchoService
-    from .history import history_path
-    from .phone import Phone
-
     spec = audio or config.phone.audio
-    choice = choose_backend(spec, call_from_thread=reactor.callFromThread)
-    choice.backend.close()  # only asked for its description; each call opens its own
-    phone = Phone(config, reactor, audio=spec, listen=listen)
+
+    def setup() -> PhoneSetup:
+        if "twisted.internet.reactor" not in sys.modules:
+            from twisted.internet import asyncioreactor
+
+            asyncioreactor.install(loop)
+        from twisted.internet import reactor
+
+        from .audio.selection import choose_backend
+        from .echo_service import EchoService
+        from .phone import Phone
+
+        choice = choose_backend(spec, call_from_thread=reactor.callFromThread)
+        choice.backend.close()  # only asked for its description; each call opens its own
+        if not reactor.running:
+            reactor.startRunning(installSignalHandlers=False)
+        return PhoneSetup(Phone(config, reactor, audio=spec, listen=listen),
+                          EchoService(reactor), choice.summary)
+
     nat = config.nat
     nat_line = "nat: " + ("off" if nat.stun_server is None and not nat.upnp else
                           f"stun {nat.stun_server[0]}:{nat.stun_server[1]}" if nat.stun_server
                           else "upnp")
+    from .history import history_path
+
     history = History(history_path(config.phone.history_db))
-    app = PhoneApp(phone, audio_line=choice.summary, echo=EchoService(reactor), history=history,
+    app = PhoneApp(config=config, setup=setup, audio_line="audio: …", history=history,
                    contacts=load_contacts(config.contacts_file), keys=config.keys,
                    theme=theme or config.phone.theme, nat_line=nat_line)
 
@@ -569,16 +565,16 @@ def run_tui(config: Any, *, theme: str | None = None, audio: str | None = None,
         loop.create_task(app.action_quit())
 
     loop.add_signal_handler(signal.SIGTERM, terminate)
-    reactor.startRunning(installSignalHandlers=False)
     try:
         app.run(loop=loop)
         loop.run_until_complete(app.shutdown())
     finally:
         history.close()
-        if reactor.running:
+        reactor = sys.modules.get("twisted.internet.reactor")
+        if reactor is not None and getattr(reactor, "running", False):
             # Fire Twisted's shutdown triggers (thread pool, open ports); the
             # reactor's crash() stops the loop again when they are done.
-            reactor.stop()
+            reactor.stop()  # type: ignore[attr-defined]
             loop.run_forever()
     return 0
 

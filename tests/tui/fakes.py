@@ -6,19 +6,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_phone.config import parse_config
-from tui_phone.events import CallAnswered, CallStateChanged, RtpSummary, SipMessageLogged
+from tui_phone.events import (
+    CallAnswered,
+    CallStateChanged,
+    RtpSummary,
+    SipMessageLogged,
+)
 
 LOCAL = ("127.0.0.1", 5060)
 PEER = ("127.0.0.1", 5070)
 
 INVITE = (
-    "INVITE sip:bob@127.0.0.1:5070 SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-fixed-1\r\n"
-    "From: <sip:alice@127.0.0.1>;tag=fixed-tag\r\nTo: <sip:bob@127.0.0.1:5070>\r\n"
-    "Call-ID: fixed-call-1\r\nCSeq: 2 INVITE\r\n"
-    'Authorization: Digest username="alice", realm="example", nonce="abc", response="secret"\r\n'
-    "Content-Length: 0\r\n\r\n"
-).encode()
+    b"INVITE sip:bob@127.0.0.1:5070 SIP/2.0\r\n"
+    b"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-fixed-1\r\n"
+    b"From: <sip:alice@127.0.0.1>;tag=fixed-tag\r\nTo: <sip:bob@127.0.0.1:5070>\r\n"
+    b"Call-ID: fixed-call-1\r\nCSeq: 2 INVITE\r\n"
+    b'Authorization: Digest username="alice", realm="example", nonce="abc", response="secret"\r\n'
+    b"Content-Length: 0\r\n\r\n"
+)
 LADDER = [
     ("sent", 100.000, INVITE),
     ("received", 100.004, b"SIP/2.0 100 Trying\r\nCall-ID: fixed-call-1\r\n\r\n"),

@@ -8,7 +8,6 @@ from typing import Any
 from textual.widgets import Input
 
 from tests.tui.helpers import make_app, make_phone, until
-from tui_phone.events import IncomingCall
 from tui_phone.widgets.rtp_stats import RtpStats
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from textual.widgets import DataTable
 
-from tests.tui.helpers import make_app, until
-from tui_phone.app import ACTIONS
+from tests.tui.helpers import make_app
+from tui_phone.keymap import ACTIONS
 from tui_phone.screens.help import HelpScreen
 from tui_phone.widgets.ladder import Ladder
 from tui_phone.widgets.rtp_stats import RtpStats

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual import events
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -41,7 +42,7 @@ class CallList(DataTable[str]):
             super().__init__()
             self.digit = digit
 
-    def __init__(self, *, id: str | None = "call-list") -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = "call-list") -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._rows: dict[str, CallRow] = {}
 
@@ -56,7 +57,7 @@ class CallList(DataTable[str]):
         if not self._rows or self.row_count == 0:
             return None
         row = min(max(self.cursor_row, 0), self.row_count - 1)
-        key = self.coordinate_to_cell_key((row, 0)).row_key
+        key = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key
         return key.value
 
     def show(self, rows: list[CallRow]) -> None:

@@ -58,7 +58,7 @@ class Dialpad(Widget):
             super().__init__()
             self.digit = digit
 
-    def __init__(self, *, id: str | None = "dialpad") -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = "dialpad") -> None:
         super().__init__(id=id)
         self._completions: list[str] = []
 

@@ -76,7 +76,7 @@ class Ladder(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = "ladder") -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = "ladder") -> None:
         super().__init__(id=id)
         self.border_title = "SIP ladder"
         self.entries: list[LadderEntry] = []

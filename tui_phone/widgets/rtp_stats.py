@@ -65,7 +65,7 @@ class RtpStats(Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = "rtp-stats") -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = "rtp-stats") -> None:
         super().__init__(id=id)
         self.border_title = "RTP"
         self.jitter: deque[float] = deque(maxlen=SAMPLES)
@@ -118,7 +118,7 @@ class RtpStats(Widget):
 
 
 def _figures(s: StatsSample) -> str:
-    def opt(value: float | int | None, fmt: str) -> str:
+    def opt(value: float | None, fmt: str) -> str:
         return "n/a" if value is None else format(value, fmt)
 
     return (

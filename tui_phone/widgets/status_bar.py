@@ -32,7 +32,7 @@ class StatusBar(Static):
     }
     """
 
-    def __init__(self, *, id: str | None = "status-bar") -> None:  # noqa: A002 - Textual's name
+    def __init__(self, *, id: str | None = "status-bar") -> None:
         super().__init__("", id=id)
         self.status = PhoneStatus()
 
