@@ -135,6 +135,19 @@ def _listen(text: str | None) -> tuple[str, int] | None:
         sys.exit(headless.EXIT_USAGE)
 
 
+def _tls_files(transport: str, cert: str | None, key: str | None) -> tuple[str, str] | None:
+    if (cert is None) != (key is None):
+        click.echo("error: --tls-cert and --tls-key go together", err=True)
+        sys.exit(headless.EXIT_USAGE)
+    files = None if cert is None or key is None else (cert, key)
+    try:
+        headless.check_tls(transport, files)
+    except headless.UsageError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(headless.EXIT_USAGE)
+    return files if transport.lower() == "tls" else None
+
+
 @cli.command("call")
 @click.argument("uri")
 @click.option("--account", default=None, help="Account name from the config.")
@@ -147,11 +160,22 @@ def _listen(text: str | None) -> tuple[str, int] | None:
 @click.option("--record", type=click.Path(dir_okay=False), default=None,
               help="Record the call to this stereo WAV (left sent, right received).")
 @click.option("--dtmf", default=None, help="DTMF digits to send after the answer.")
+@click.option("--hold-at", type=click.FloatRange(min=0), default=None,
+              help="Put the call on hold this many seconds after the answer.")
+@click.option("--resume-at", type=click.FloatRange(min=0), default=None,
+              help="Take it off hold this many seconds after the answer.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--sip-trace", is_flag=True, help="Also print every SIP message.")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), default=None,
+              help="PEM certificate of our TLS listener (with --transport tls).")
+@click.option("--tls-key", type=click.Path(dir_okay=False), default=None,
+              help="PEM private key of that certificate.")
 @click.pass_context
 def call_command(ctx: click.Context, uri: str, account: str | None, listen: str | None,
                  transport: str | None, codecs: str | None, duration: float, play: str | None,
-                 record: str | None, dtmf: str | None, as_json: bool) -> None:
+                 record: str | None, dtmf: str | None, hold_at: float | None,
+                 resume_at: float | None, as_json: bool, sip_trace: bool,
+                 tls_cert: str | None, tls_key: str | None) -> None:
     """Place one call to URI (sip:user@host:port or user@host) and hang up after --duration.
 
     Exit 0 when the call was answered and ended normally, 3 when it failed (the
@@ -160,6 +184,7 @@ def call_command(ctx: click.Context, uri: str, account: str | None, listen: str 
     from .phone import PhoneError, parse_target
 
     config, chosen = _prepared(ctx, account, transport=transport, codecs=codecs, wavs=(play,))
+    tls = _tls_files(chosen.transport, tls_cert, tls_key)
     address = _listen(listen)
     try:
         parse_target(uri)
@@ -169,10 +194,13 @@ def call_command(ctx: click.Context, uri: str, account: str | None, listen: str 
     if dtmf and any(d not in "0123456789*#ABCDabcd" for d in dtmf):
         click.echo(f"error: --dtmf takes 0-9, *, #, A-D, not {dtmf!r}", err=True)
         sys.exit(headless.EXIT_USAGE)
-    out = headless.Output(as_json, click.echo)
+    if resume_at is not None and (hold_at is None or resume_at <= hold_at):
+        click.echo("error: --resume-at needs an earlier --hold-at", err=True)
+        sys.exit(headless.EXIT_USAGE)
+    out = headless.Output(as_json, click.echo, sip_trace=sip_trace)
     _run(lambda reactor: headless.run_call(
         reactor, config, chosen, uri, listen=address, duration=duration, play=play,
-        record=record, dtmf=dtmf, out=out))
+        record=record, dtmf=dtmf, out=out, hold_at=hold_at, resume_at=resume_at, tls=tls))
 
 
 @cli.command("answer")
@@ -185,19 +213,28 @@ def call_command(ctx: click.Context, uri: str, account: str | None, listen: str 
 @click.option("--max-calls", type=click.IntRange(min=1), default=None,
               help="Exit after this many calls ended.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--sip-trace", is_flag=True, help="Also print every SIP message.")
+@click.option("--transport", type=click.Choice(["udp", "tcp", "tls"], case_sensitive=False),
+              default=None, help="tls: listen on UDP and TLS (default: UDP and TCP).")
+@click.option("--tls-cert", type=click.Path(dir_okay=False), default=None,
+              help="PEM certificate of our TLS listener.")
+@click.option("--tls-key", type=click.Path(dir_okay=False), default=None,
+              help="PEM private key of that certificate.")
 @click.pass_context
 def answer_command(ctx: click.Context, account: str | None, listen: str | None, echo: bool,
                    play: str | None, record_dir: str | None, max_calls: int | None,
-                   as_json: bool) -> None:
+                   as_json: bool, sip_trace: bool, transport: str | None,
+                   tls_cert: str | None, tls_key: str | None) -> None:
     """Auto-answer every incoming call until interrupted or --max-calls calls ended."""
     if echo and play:
         click.echo("error: --echo and --play exclude each other", err=True)
         sys.exit(headless.EXIT_USAGE)
     config, _chosen = _prepared(ctx, account, wavs=(play,))
+    tls = _tls_files(transport or "udp", tls_cert, tls_key)
     address = _listen(listen)
     if record_dir is not None:
         Path(record_dir).mkdir(parents=True, exist_ok=True)
-    out = headless.Output(as_json, click.echo)
+    out = headless.Output(as_json, click.echo, sip_trace=sip_trace)
 
     async def body(reactor: Any) -> int:
         from twisted.internet.defer import Deferred
@@ -206,11 +243,12 @@ def answer_command(ctx: click.Context, account: str | None, listen: str | None, 
         phone = headless.start_answering(
             reactor, config, listen=address, echo=echo, play=play, record_dir=record_dir,
             max_calls=max_calls, out=out,
-            on_done=lambda: None if done.called else done.callback(None))
+            on_done=lambda: None if done.called else done.callback(None), tls=tls)
         reactor.addSystemEventTrigger("before", "shutdown", phone.stop)
         await phone.start()
         host, port = phone.local_address()
-        out.line(f"listening on {host}:{port} (UDP and TCP)", event="listening", host=host,
+        kinds = "UDP and TLS" if tls else "UDP and TCP"
+        out.line(f"listening on {host}:{port} ({kinds})", event="listening", host=host,
                  port=port)
         await done
         return headless.EXIT_OK

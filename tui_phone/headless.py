@@ -24,14 +24,17 @@ from .config import Account, Config, ConfigError, load_config
 from .events import (
     CallAnswered,
     CallEnded,
+    CallHoldChanged,
     IncomingCall,
     PhoneEvent,
     RegistrationChanged,
+    SipMessageLogged,
     event_to_dict,
 )
 from .media import sdp_codecs
 from .phone import Phone, PhoneError, parse_target
-from .sip.routing import TCP, UDP
+from .sip.routing import TCP, TLS, UDP
+from .sip.transport.base import TlsClientConfig
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ EXIT_OK = 0
 EXIT_USAGE = 1
 EXIT_SIP_FAILURE = 3
 DTMF_DELAY = 0.5  # seconds after the answer before --dtmf digits go out
+
+TlsFiles = tuple[str, str]  # (certificate, key) PEM files
 
 
 class UsageError(Exception):
@@ -51,8 +56,11 @@ class Output:
 
     as_json: bool
     echo: Callable[[str], None]
+    sip_trace: bool = False  # also print every SIP message sent and received
 
     def event(self, event: PhoneEvent) -> None:
+        if isinstance(event, SipMessageLogged) and not self.sip_trace:
+            return
         if self.as_json:
             self.echo(json.dumps(event_to_dict(event)))
             return
@@ -65,6 +73,11 @@ class Output:
                       f"rx {rtp.rx_packets} lost {rtp.rx_lost} jitter {rtp.jitter_ms} ms")
         elif isinstance(event, IncomingCall):
             self.echo(f"incoming call from {event.remote}")
+        elif isinstance(event, CallHoldChanged):
+            self.echo(f"hold: local {event.local}, remote {event.remote}")
+        elif isinstance(event, SipMessageLogged):
+            text = event.data.decode("utf-8", "replace")
+            self.echo(f"{event.direction} {event.transport} {event.remote}\n{text}")
         elif isinstance(event, RegistrationChanged):
             status = "" if event.status is None else f": {event.status} {event.reason}"
             self.echo(f"registration {event.account} {event.state}{status}")
@@ -94,8 +107,6 @@ def prepare(config_path: Path | None, account_name: str | None, *,
         raise UsageError(str(error)) from None
     changes: dict[str, Any] = {}
     if transport is not None:
-        if transport.lower() == "tls":
-            raise UsageError("--transport tls is not supported by the headless commands yet")
         changes["transport"] = transport.lower()
     if codecs is not None:
         names = tuple(name.strip() for name in codecs.split(",") if name.strip())
@@ -120,13 +131,37 @@ def prepare(config_path: Path | None, account_name: str | None, *,
 
 
 def _transports(account: Account) -> tuple[str, ...]:
-    return (UDP, TCP) if account.transport.upper() == TCP else (UDP,)
+    kind = account.transport.upper()
+    return (UDP, kind) if kind in (TCP, TLS) else (UDP,)
+
+
+def check_tls(transport: str, certificate: TlsFiles | None) -> None:
+    """TLS needs our own certificate: the Via and Contact name a TLS listener."""
+    if transport.lower() == "tls" and certificate is None:
+        raise UsageError("--transport tls needs --tls-cert and --tls-key (our TLS listener)")
+    if certificate is not None:
+        for path in certificate:
+            if not Path(path).is_file():
+                raise UsageError(f"no such file: {path}")
+
+
+def _use_tls(phone: Phone, account: Account, certificate: TlsFiles | None) -> None:
+    """Our TLS listener's certificate, and how the account checks servers'."""
+    phone.ua.tls_certificate = certificate
+    ca_file = None if account.tls_ca_file is None else str(account.tls_ca_file)
+    phone.ua.tls_client = TlsClientConfig(verify=account.tls_verify, ca_file=ca_file)
 
 
 async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
                    listen: tuple[str, int] | None, duration: float, play: str | None,
-                   record: str | None, dtmf: str | None, out: Output) -> int:
-    """Place one call; hang up after ``duration`` seconds (or when the peer does)."""
+                   record: str | None, dtmf: str | None, out: Output,
+                   hold_at: float | None = None, resume_at: float | None = None,
+                   tls: TlsFiles | None = None) -> int:
+    """Place one call; hang up after ``duration`` seconds (or when the peer does).
+
+    ``hold_at`` and ``resume_at`` (seconds after the answer) put the call on
+    hold and take it off hold again by re-INVITE.
+    """
     try:
         target = parse_target(uri)
     except PhoneError as error:
@@ -134,15 +169,21 @@ async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
         return EXIT_USAGE
     phone = Phone(config, reactor, audio=f"wav:{play}" if play else "null",
                   listen=listen or ("127.0.0.1", 0), transports=_transports(account))
+    _use_tls(phone, account, tls)
     ended: Deferred[CallEnded] = Deferred()
 
     def on_event(event: PhoneEvent) -> None:
-        if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged)):
+        if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged, CallHoldChanged,
+                              SipMessageLogged)):
             out.event(event)
         if isinstance(event, CallAnswered):
             reactor.callLater(duration, event.call.hangup)
             if dtmf:
                 reactor.callLater(DTMF_DELAY, _send_dtmf, event.call, dtmf)
+            if hold_at is not None:
+                reactor.callLater(hold_at, _midcall, event.call, "hold")
+            if resume_at is not None:
+                reactor.callLater(resume_at, _midcall, event.call, "resume")
         elif isinstance(event, CallEnded) and not ended.called:
             ended.callback(event)
 
@@ -166,6 +207,13 @@ async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
     out.line(f"{result.status} {result.reason}", event="failed", status=result.status,
              reason=result.reason)
     return EXIT_SIP_FAILURE
+
+
+def _midcall(call: Any, action: str) -> None:
+    try:
+        getattr(call, action)()
+    except Exception as error:  # noqa: BLE001 - report, keep the call
+        log.warning("cannot %s: %s", action, error)
 
 
 def _send_dtmf(call: Any, digits: str) -> None:
@@ -198,11 +246,15 @@ async def run_register(reactor: Any, config: Config, account: Account, *, out: O
 def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | None,
                     echo: bool, play: str | None, record_dir: str | None,
                     max_calls: int | None, out: Output,
-                    on_done: Callable[[], None]) -> Phone:
-    """Auto-answer every call; ``on_done`` runs after ``max_calls`` calls ended."""
+                    on_done: Callable[[], None], tls: TlsFiles | None = None) -> Phone:
+    """Auto-answer every call; ``on_done`` runs after ``max_calls`` calls ended.
+
+    Listens on UDP and TCP, or on UDP and TLS when ``tls`` names our certificate.
+    """
     host, port = listen if listen is not None else config.phone.listen
     phone = Phone(config, reactor, audio=f"wav:{play}" if play else "null", echo=echo,
-                  listen=(host, port), transports=(UDP, TCP))
+                  listen=(host, port), transports=(UDP, TLS) if tls else (UDP, TCP))
+    _use_tls(phone, config.account(None), tls)
     ended = 0
 
     def on_event(event: PhoneEvent) -> None:
@@ -212,7 +264,8 @@ def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | N
                 safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in event.call_id)
                 event.call.record(str(Path(record_dir) / f"{safe}.wav"))
             event.call.answer()
-        if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged)):
+        if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged, CallHoldChanged,
+                              SipMessageLogged)):
             out.event(event)
         if isinstance(event, CallEnded):
             ended += 1
@@ -223,5 +276,5 @@ def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | N
     return phone
 
 
-__all__ = ["EXIT_OK", "EXIT_SIP_FAILURE", "EXIT_USAGE", "Output", "UsageError", "parse_listen",
+__all__ = ["check_tls", "EXIT_OK", "EXIT_SIP_FAILURE", "EXIT_USAGE", "Output", "UsageError", "parse_listen",
            "prepare", "run_call", "run_register", "start_answering"]

@@ -7,7 +7,10 @@ at the peer and starts or stops sending as the negotiated direction says.
 
 Every ptime the RTP session asks :meth:`CallMedia._next_payload` for a frame:
 that tick also plays out one frame from the jitter buffer (decoded, or
-concealed) into the audio backend and the recorder. In echo mode the
+concealed) into the audio backend and the recorder. While we do not send
+(the peer put us on hold with ``sendonly``, or we are ``recvonly``), a
+play-out clock of our own keeps that tick running, so what the peer sends
+(music on hold, announcements) is still heard and recorded. In echo mode the
 payloads received are sent back as they are.
 """
 
@@ -19,6 +22,8 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from twisted.internet.task import LoopingCall
 
 from .audio.backends import AudioBackend, NullBackend
 from .audio.codecs import AudioCodec, Decoder, Encoder, get_codec, repeat_fade
@@ -86,6 +91,8 @@ class CallMedia:
         self._frame_samples = 0
         self._last_played: bytes | None = None
         self._tx_base = 0  # packets sent by earlier streams (every start renumbers the counters)
+        self._ptime = DEFAULT_PTIME
+        self._playout: LoopingCall | None = None  # the tick while we do not send
         self._closed = False
         #: Conference glue (tui_phone.conference): when set, each tick passes it the
         #: decoded frame received (None: none) and the frame size in samples, and
@@ -108,6 +115,7 @@ class CallMedia:
         codec = get_codec(negotiated.codec.name, None if negotiated.codec.name.upper() != "L16"
                           else negotiated.codec.clock_rate)
         ptime = negotiated.ptime or DEFAULT_PTIME
+        self._ptime = ptime
         if self.codec is None or self.codec.name != codec.name:
             self.codec = codec
             self._encoder = codec.new_encoder()
@@ -125,6 +133,7 @@ class CallMedia:
             telephone_event_pt=negotiated.dtmf_payload_type, codec_name=codec.name,
         )
         if negotiated.sends and negotiated.remote_port:
+            self._stop_playout()
             if not self.session.sending:
                 sent = self.session.stats().sent
                 self._tx_base += sent.packets_sent if sent is not None else 0
@@ -134,6 +143,36 @@ class CallMedia:
                 )
         else:
             self.session.stop_sending()
+            if negotiated.receives:
+                self._start_playout()
+            else:
+                self._stop_playout()
+
+    def _start_playout(self) -> None:
+        """Run the ptime tick without sending, so received audio keeps playing."""
+        if self._playout is not None and self._playout.running:
+            return
+        self._playout = LoopingCall(self._receive_tick)
+        self._playout.clock = self.reactor
+        self._playout.start(self._ptime / 1000, now=False)
+
+    def _stop_playout(self) -> None:
+        if self._playout is not None and self._playout.running:
+            self._playout.stop()
+        self._playout = None
+
+    def _receive_tick(self) -> None:
+        """One ptime while not sending: play out, record, drop what the microphone gave."""
+        try:
+            received = self._play_out()
+        except Exception:  # noqa: BLE001 - playback trouble must not stop the call
+            log.exception("play-out failed")
+            received = None
+        if self._backend is not None and not self._backend.self_clocked:
+            self._backend.tick()
+        self._captured.clear()  # nothing goes out: do not let stale audio pile up
+        if self._recorder is not None and not self.echo:
+            self._recorder.write(silence(self._frame_samples), received)
 
     def _open_backend(self, codec: AudioCodec) -> None:
         if self._backend is not None:
@@ -218,6 +257,11 @@ class CallMedia:
         """Stop the RTP stream (the call is ending or on hold)."""
         self.session.stop_sending()
 
+    @property
+    def playing_out(self) -> bool:
+        """True while received audio is played out (by the send tick or our own clock)."""
+        return self.session.sending or (self._playout is not None and self._playout.running)
+
     def summary(self) -> RtpSummary:
         """The statistics the CLI and ``CallEnded`` report."""
         stats = self.session.stats()
@@ -239,6 +283,7 @@ class CallMedia:
         if self._closed:
             return None
         self._closed = True
+        self._stop_playout()
         if self._recorder is not None:
             self._recorder.close()
         if self._backend is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tui_phone.testing.peers import (
     environment,
     free_port,
     require,
+    sip_probe,
     stop,
     tui_phone_command,
     wait_for_line,
@@ -33,11 +33,7 @@ def kamailio(tmp_path: Path) -> Iterator[int]:
              "-m", "32", "-M", "8"],
             stdout=sink, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "listening on" not in log.read_text(errors="replace"):
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.1)
-        time.sleep(0.3)
+        sip_probe(port, process=process)
         yield port
     finally:
         stop(process)

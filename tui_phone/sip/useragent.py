@@ -20,6 +20,7 @@ performs the effects the machines return (send, start/cancel timers with
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -32,6 +33,7 @@ from .message import SipRequest, SipResponse, build_response
 from .routing import (
     RELIABLE_TRANSPORTS,
     TCP,
+    TLS,
     UDP,
     RoutingError,
     Source,
@@ -61,7 +63,7 @@ from .transaction_client import ClientInviteTransaction, ClientNonInviteTransact
 from .transaction_server import ServerInviteTransaction, ServerNonInviteTransaction, ServerTransaction
 from .transaction_table import RequestDisposition, TransactionTable
 from .transport import TransportLayer
-from .transport.base import LoggedMessage, TransportError
+from .transport.base import LoggedMessage, TlsClientConfig, TransportError
 from .uri import SipUri, Uri
 from .via import Via
 
@@ -74,6 +76,11 @@ ALLOW = ", ".join(ALLOWED_METHODS)
 ACCEPT = "application/sdp, application/dtmf-relay, message/sipfrag"
 #: Option tags we support (RFC 3261 20.37): INVITE with Replaces (RFC 3891 6.1).
 SUPPORTED: tuple[str, ...] = ("replaces",)
+#: Methods of RFC 3261 and its registered extensions: a request for one we do
+#: not serve gets 405, any other method 501 (RFC 3261 8.2.1).
+KNOWN_METHODS = frozenset({"REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "UPDATE", "MESSAGE",
+                           "REFER", "PUBLISH", "INFO", "OPTIONS", "BYE", "CANCEL", "ACK",
+                           "INVITE"})
 SIP_SCHEMES = ("sip", "sips")
 # Requests that only make sense inside a dialog: 481 when no dialog matches.
 _DIALOG_METHODS = frozenset({"BYE", "INFO", "UPDATE", "PRACK", "NOTIFY", "REFER"})
@@ -135,6 +142,10 @@ class UserAgent:
         self.sessions: dict[str, SessionHandler] = {}
         self._handlers: dict[ClientTransaction, ClientHandler] = {}
         self._timers: dict[tuple[Transaction, str], Any] = {}
+        #: (certificate, key) PEM files for TLS listeners; None: no TLS listener.
+        self.tls_certificate: tuple[str, str] | None = None
+        #: How outgoing TLS connections check the server (None: verify, system CAs).
+        self.tls_client: TlsClientConfig | None = None
 
     # -- addresses ------------------------------------------------------------------
     def listen(self, host: str, port: int, transports: tuple[str, ...] = (UDP,)) -> int:
@@ -144,6 +155,8 @@ class UserAgent:
                 host, port = self.transport.listen_udp(host, port)
             elif transport.upper() == TCP:
                 host, port = self.transport.listen_tcp(host, port)
+            elif transport.upper() == TLS and self.tls_certificate is not None:
+                host, port = self.transport.listen_tls(host, port, *self.tls_certificate)
             else:
                 raise TransportError(f"cannot listen on {transport} without a certificate")
         return port
@@ -233,7 +246,7 @@ class UserAgent:
                 self._perform(transaction, transaction.on_transport_error(self.reactor.seconds()))
 
         try:
-            sent = self.transport.send(message, target)
+            sent = self.transport.send(message, target, tls=self.tls_client)
         except (TransportError, OSError) as error:
             self.reactor.callLater(0, failed, error)
             return
@@ -248,7 +261,7 @@ class UserAgent:
             elif isinstance(effect, SendResponse):
                 source = effect.destination if isinstance(effect.destination, Source) else None
                 try:
-                    target = response_target(effect.message.via, source)
+                    target = response_target(_reply_via(effect.message.via, source), source)
                 except RoutingError as error:
                     log.warning("cannot route %r: %s", effect.message, error)
                     continue
@@ -322,8 +335,11 @@ class UserAgent:
         if answer is None:
             return
         via = top_via(data)
+        if via is not None:
+            via = _stamped(via, source)
         try:
-            target = response_target(via, source) if via is not None else source_target(source)
+            target = (response_target(_reply_via(via, source), source) if via is not None
+                      else source_target(source))
         except RoutingError:
             target = source_target(source)
         self._send(answer, target, None)  # type: ignore[arg-type]
@@ -335,7 +351,10 @@ class UserAgent:
             self._on_cancel(request, transaction)
             return
         if method not in ALLOWED_METHODS:
-            self._reject(transaction, 501, [("Allow", ALLOW)])
+            # RFC 3261 8.2.1: 405 for a method we know but do not serve (we are
+            # no registrar: RFC 4475 3.3.7), 501 for one we do not know.
+            status = 405 if method in KNOWN_METHODS else 501
+            self._reject(transaction, status, [("Allow", ALLOW)])
             return
         uri = request.uri
         if not isinstance(uri, SipUri) or uri.scheme.lower() not in SIP_SCHEMES:
@@ -368,6 +387,12 @@ class UserAgent:
             content_type = (request.content_type or "").split(";")[0].strip().lower()
             if request.body and content_type != "application/sdp":
                 self._reject(transaction, 415, [("Accept", "application/sdp")])
+                return
+            if not _accepts_sdp(request.headers.get_all("accept")):
+                # RFC 3261 21.4.7 and RFC 4475 3.3.15: we can only answer in SDP.
+                host, port = self.local_address()
+                self._reject(transaction, 406, [(
+                    "Warning", f'399 {format_host_port(host, port)} "only application/sdp"')])
                 return
             if self.on_invite is None:
                 self._reject(transaction, 480)
@@ -415,6 +440,38 @@ class UserAgent:
         """``UDP 127.0.0.1:5070, TCP ...`` for logs."""
         return ", ".join(f"{item.transport} {format_host_port(item.host, item.port)}"
                          for item in self.transport.listeners)
+
+
+def _stamped(via: Via, source: Source) -> Via:
+    """``received``/``rport`` for a Via read from raw bytes (RFC 3261 18.2.1, RFC 3581 4)."""
+    host, port = source.remote
+    if via.has_param("rport") and via.param("rport") is None:
+        return via.with_params(rport=str(port), received=host)
+    if via.host.strip("[]").lower() != host.lower():
+        return via.with_params(received=host)
+    return via
+
+
+def _reply_via(via: Via, source: Source | None) -> Via:
+    """The Via to route a response by: over UDP when the request came over UDP.
+
+    A Via naming another transport (TCP, SCTP, or an unknown one: RFC 4475
+    3.1.1.10) on a datagram is answered on the datagram's transport, from
+    where it arrived (RFC 3261 18.2.2 sends responses back the way the
+    request came).
+    """
+    if source is not None and not source.reliable and via.transport.upper() != source.transport:
+        return dataclasses.replace(via, transport=source.transport)
+    return via
+
+
+def _accepts_sdp(values: list[str]) -> bool:
+    """True unless an Accept header is present and excludes application/sdp."""
+    if not values:
+        return True
+    types = {item.split(";")[0].strip().lower() for value in values for item in value.split(",")}
+    types.discard("")
+    return not types or bool(types & {"application/sdp", "application/*", "*/*"})
 
 
 def _option_tags(values: list[str]) -> list[str]:

@@ -1,0 +1,102 @@
+"""How many concurrent G.711 echo calls ``tui-phone answer --echo`` holds on one core.
+
+sipp places N calls at once with the ``uac_pcap`` scenario (each streams
+/usr/share/sip-tester/pcap/g711a.pcap, about 7 s of PCMA, then a DTMF digit)
+into ``tui-phone answer --echo`` pinned to one core (``taskset``; sipp gets
+the other cores). A level passes when no call failed (sipp's counters) and
+the RTP loss that tui-phone measured over all calls (its ``call_ended``
+statistics) is below 0.1 %. The level rises until one fails. Prints a line
+per level and the highest level that passed. Never fails on time.
+
+    python bench/capacity.py [--levels 50,100,200,300,400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tui_phone.testing.peers import (  # noqa: E402
+    environment,
+    free_port,
+    require,
+    sipp_counts,
+    stop,
+    tui_phone_command,
+    wait_for_line,
+)
+
+PCAP_DIR = Path("/usr/share/sip-tester/pcap")
+
+
+def scenario(workdir: Path) -> Path:
+    """sipp's built-in uac_pcap with the pcap paths made absolute."""
+    text = subprocess.run([require("sipp"), "-sd", "uac_pcap"], capture_output=True, text=True,
+                          check=True).stdout
+    path = workdir / "uac_pcap.xml"
+    path.write_text(text.replace('"pcap/', f'"{PCAP_DIR}/'))
+    return path
+
+
+def run_level(workdir: Path, calls: int, core: int) -> dict[str, float]:
+    port = free_port(both=True)
+    out = workdir / f"answer{calls}.out"
+    with out.open("wb") as sink:
+        answer = subprocess.Popen(
+            ["taskset", "-c", str(core),
+             *tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--echo", "--json")],
+            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    stats = workdir / f"sipp{calls}.csv"
+    try:
+        wait_for_line(out, '"listening"', process=answer)
+        others = ",".join(str(c) for c in range(os.cpu_count() or 1) if c != core) or str(core)
+        command = ["taskset", "-c", others, require("sipp"), "-i", "127.0.0.1",
+                   "-mi", "127.0.0.1", "-ci", "127.0.0.1", "-nostdin", "-p", str(free_port()),
+                   "-mp", str(free_port(pair=True)), f"127.0.0.1:{port}",
+                   "-sf", str(scenario(workdir)), "-s", "echo", "-m", str(calls),
+                   "-l", str(calls), "-r", str(min(calls, 100)), "-recv_timeout", "10000",
+                   "-timeout", "120s", "-timeout_error", "-trace_stat", "-stf", str(stats),
+                   "-fd", "1"]
+        subprocess.run(command, cwd=workdir, capture_output=True, timeout=180, check=False)
+    finally:
+        stop(answer)
+    counts = sipp_counts(stats)
+    ended = [json.loads(line) for line in out.read_text().splitlines() if '"call_ended"' in line]
+    received = sum(end["rtp"]["rx_packets"] for end in ended)
+    lost = sum(end["rtp"]["rx_lost"] for end in ended)
+    return {"calls": calls, "ok": counts.get("SuccessfulCall(C)", 0),
+            "failed": counts.get("FailedCall(C)", 0), "ended": len(ended), "rx": received,
+            "lost": lost, "loss_pct": 100 * lost / max(received + lost, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="50,100,200,300,400")
+    parser.add_argument("--core", type=int, default=1)
+    args = parser.parse_args()
+    best = 0
+    with tempfile.TemporaryDirectory(prefix="capacity-") as temp:
+        for calls in (int(level) for level in args.levels.split(",")):
+            level = run_level(Path(temp), calls, args.core)
+            passed = level["failed"] == 0 and level["ok"] == calls and level["loss_pct"] < 0.1
+            print(f"{calls:4d} concurrent: sipp ok {level['ok']:.0f} failed {level['failed']:.0f}, "
+                  f"tui-phone ended {level['ended']:.0f}, rx {level['rx']:.0f} pkts, "
+                  f"lost {level['lost']:.0f} ({level['loss_pct']:.3f} %) "
+                  f"{'PASS' if passed else 'FAIL'}", flush=True)
+            if not passed:
+                break
+            best = calls
+    print(f"capacity: {best} concurrent G.711 echo calls on one core "
+          "(no failed call, RTP loss < 0.1 %)")
+
+
+if __name__ == "__main__":
+    main()
