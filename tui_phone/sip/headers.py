@@ -236,10 +236,19 @@ def _key_of(name: str) -> str:
 
 def parse_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
     """Header lines (no folding) to (key, name, value, raw line) tuples."""
-    # The hot loop: one partition and one dict lookup per header line.
+    return _parse_fields_indexed(lines)[0]
+
+
+def _parse_fields_indexed(
+    lines: list[str],
+) -> tuple[list[tuple[str, str, str, str]], dict[str, list[int]]]:
+    """:func:`parse_fields`, and the positions of each key (the Headers index)."""
+    # The hot loop: one partition and two dict lookups per header line.
     fields: list[tuple[str, str, str, str]] = []
+    index: dict[str, list[int]] = {}
     append = fields.append
     known = _KNOWN_KEYS
+    i = 0
     for line in lines:
         name, sep, value = line.partition(":")
         if not sep:
@@ -248,7 +257,13 @@ def parse_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
         if key is None:
             key = _key_of(name)
         append((key, name, value.strip(" \t"), line))
-    return fields
+        positions = index.get(key)
+        if positions is None:
+            index[key] = [i]
+        else:
+            positions.append(i)
+        i += 1
+    return fields, index
 
 
 def parse_folded_fields(lines: list[str]) -> list[tuple[str, str, str, str]]:
@@ -332,7 +347,7 @@ class Headers:
                 if "\r\n " in body or "\r\n\t" in body or body[:1] in (" ", "\t"):
                     fields = parse_folded_fields(lines)
                 else:
-                    fields = parse_fields(lines)
+                    fields, self._index = _parse_fields_indexed(lines)
             self._fields = fields
         return fields
 
