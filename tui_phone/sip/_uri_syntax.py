@@ -13,11 +13,21 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 from .errors import LocalProtocolError, SipParseError
 
 _new = object.__new__
+
+
+def slot_setters(cls: type, *names: str) -> tuple[Any, ...]:
+    """The slot setters of a frozen slotted dataclass, in the order of ``names``.
+
+    The parsers build values on the hot path with these: calling a slot's
+    ``__set__`` costs about 40 ns, ``object.__setattr__(obj, name, value)``
+    about 70 ns. Only for values whose fields the caller has checked.
+    """
+    return tuple(cls.__dict__[name].__set__ for name in names)
 
 # RFC 3261 25.1 character sets, as regex class bodies.
 UNRESERVED = r"A-Za-z0-9\-_.!~*'()"

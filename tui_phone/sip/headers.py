@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ._uri_syntax import slot_setters
 from .errors import SipParseError
 
 # RFC 3261 7.3.3 and later RFCs (3265, 3515, 3841, 3892, 4028, 4474): compact forms.
@@ -193,7 +194,6 @@ def split_comma_list(value: str) -> list[str]:
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
 _new = object.__new__
-_set = object.__setattr__  # frozen dataclasses are built this way on the hot path
 _UNFOLD_RE = re.compile(r"[ \t]*\r\n[ \t]+")
 
 
@@ -248,8 +248,7 @@ def _parse_fields_indexed(
     index: dict[str, list[int]] = {}
     append = fields.append
     known = _KNOWN_KEYS
-    i = 0
-    for line in lines:
+    for i, line in enumerate(lines):
         name, sep, value = line.partition(":")
         if not sep:
             raise SipParseError(f"header line without a colon: {line[:40]!r}")
@@ -262,7 +261,6 @@ def _parse_fields_indexed(
             index[key] = [i]
         else:
             positions.append(i)
-        i += 1
     return fields, index
 
 
@@ -355,14 +353,12 @@ class Headers:
         index = self._index
         if index is None:
             index = {}
-            i = 0
-            for field in self._load():
+            for i, field in enumerate(self._load()):
                 positions = index.get(field[0])
                 if positions is None:
                     index[field[0]] = [i]
                 else:
                     positions.append(i)
-                i += 1
             self._index = index
         return index
 
@@ -418,12 +414,15 @@ class Headers:
             value = head[start:end] if end >= 0 else head[start:]
             # A folded field, or a bare CR or LF (which makes the section
             # invalid): splitting the section handles or reports it.
-            if head[end + 2 : end + 3] not in _WSP or end < 0:
-                if "\r" not in value and "\n" not in value:
-                    value = value.rstrip(" \t")
-                    if is_list and "," in value:
-                        return split_comma_list(value)[0]
-                    return value
+            if (
+                (end < 0 or head[end + 2 : end + 3] not in _WSP)
+                and "\r" not in value
+                and "\n" not in value
+            ):
+                value = value.rstrip(" \t")
+                if is_list and "," in value:
+                    return split_comma_list(value)[0]
+                return value
         key = _KNOWN_KEYS.get(name) or header_key(name)
         positions = (self._index or self._get_index()).get(key)
         if not positions:
@@ -559,8 +558,8 @@ class CSeq:
         ):
             # The usual "4711 INVITE": what the general path below would make of it.
             cseq = _new(cls)
-            _set(cseq, "number", int(number_text))
-            _set(cseq, "method", method)
+            _set_cseq_number(cseq, int(number_text))
+            _set_cseq_method(cseq, method)
             return cseq
         parts = value.split()
         if len(parts) != 2:
@@ -575,3 +574,7 @@ class CSeq:
 
     def __str__(self) -> str:
         return f"{self.number} {self.method}"
+
+
+# Building parsed values on the hot path (fields checked by the parser).
+_set_cseq_number, _set_cseq_method = slot_setters(CSeq, "number", "method")

@@ -365,6 +365,7 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     # Content-Length is usually the last header, spelled the usual way: look
     # for that from the end first. (Two Content-Lengths are an error that
     # validate() reports; framing uses either.)
+    length_text: str | None
     at = head.rfind("\r\nContent-Length: ")
     if at >= 0:
         stop = head.find("\r\n", at + 18)

@@ -42,6 +42,7 @@ from ._uri_syntax import (
     host_key,
     parse_header_params,
     quote_string,
+    slot_setters,
     split_name_addr,
     split_simple_params,
     unquote_string,
@@ -110,7 +111,6 @@ _OPAQUE = Charset.of("URI", OPAQUE_CHARS)
 _SPECIAL_PARAMS = ("user", "ttl", "method", "maddr", "transport")
 
 _new = object.__new__
-_set = object.__setattr__  # frozen dataclasses are built this way on the hot path
 _NO_PARAMS = Parameters.trusted([], [])  # immutable, so one instance serves every URI
 
 
@@ -252,6 +252,21 @@ class SipUri:
                 for name, value in self.headers
             ))
         return "".join(parts)
+
+
+# Building parsed SipUri values on the hot path (fields checked by the parser).
+(
+    _set_uri_host,
+    _set_uri_scheme,
+    _set_uri_user,
+    _set_uri_password,
+    _set_uri_port,
+    _set_uri_params,
+    _set_uri_headers,
+    _set_uri_raw,
+) = slot_setters(
+    SipUri, "host", "scheme", "user", "password", "port", "params", "headers", "_raw"
+)
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -453,14 +468,14 @@ def _parsed_sip_uri(
 ) -> SipUri:
     """A parsed SipUri built without ``__init__`` (the hot path; fields are checked)."""
     uri = _new(SipUri)
-    _set(uri, "host", host)
-    _set(uri, "scheme", scheme)
-    _set(uri, "user", user)
-    _set(uri, "password", password)
-    _set(uri, "port", port)
-    _set(uri, "params", params)
-    _set(uri, "headers", headers)
-    _set(uri, "_raw", text)
+    _set_uri_host(uri, host)
+    _set_uri_scheme(uri, scheme)
+    _set_uri_user(uri, user)
+    _set_uri_password(uri, password)
+    _set_uri_port(uri, port)
+    _set_uri_params(uri, params)
+    _set_uri_headers(uri, headers)
+    _set_uri_raw(uri, text)
     return uri
 
 
@@ -615,19 +630,19 @@ class NameAddress:
             if (port is None or port <= 65535) and uri_param_map is not None and params is not None:
                 # What the two-step path below would build, in one step.
                 uri = _new(SipUri)
-                _set(uri, "host", host)
-                _set(uri, "scheme", scheme.lower())
-                _set(uri, "user", user)
-                _set(uri, "password", None)
-                _set(uri, "port", port)
-                _set(uri, "params", uri_param_map)
-                _set(uri, "headers", ())
-                _set(uri, "_raw", uri_text)
+                _set_uri_host(uri, host)
+                _set_uri_scheme(uri, scheme.lower())
+                _set_uri_user(uri, user)
+                _set_uri_password(uri, None)
+                _set_uri_port(uri, port)
+                _set_uri_params(uri, uri_param_map)
+                _set_uri_headers(uri, ())
+                _set_uri_raw(uri, uri_text)
                 address = _new(cls)
-                _set(address, "uri", uri)
-                _set(address, "display_name", tokens if display is None else display)
-                _set(address, "params", params)
-                _set(address, "_raw", text)
+                _set_addr_uri(address, uri)
+                _set_addr_display_name(address, tokens if display is None else display)
+                _set_addr_params(address, params)
+                _set_addr_raw(address, text)
                 return address
         match = _FAST_NAME_ADDR_RE.match(text)
         if match is not None:
@@ -644,10 +659,10 @@ class NameAddress:
         if params is None:
             return _parse_name_addr(text)
         address = _new(cls)
-        _set(address, "uri", parse_uri(uri_text))
-        _set(address, "display_name", display)
-        _set(address, "params", params)
-        _set(address, "_raw", text)
+        _set_addr_uri(address, parse_uri(uri_text))
+        _set_addr_display_name(address, display)
+        _set_addr_params(address, params)
+        _set_addr_raw(address, text)
         return address
 
     def replace(self, **changes: Any) -> NameAddress:
@@ -669,6 +684,15 @@ class NameAddress:
             f";{name}" if value is None else f";{name}={value}"
             for name, value in self.params.pairs
         )
+
+
+# Building parsed NameAddress values on the hot path (fields checked by the parser).
+(
+    _set_addr_uri,
+    _set_addr_display_name,
+    _set_addr_params,
+    _set_addr_raw,
+) = slot_setters(NameAddress, "uri", "display_name", "params", "_raw")
 
 
 def _parse_name_addr(text: str) -> NameAddress:

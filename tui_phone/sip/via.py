@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ._uri_syntax import slot_setters
 from .errors import SipParseError
 
 MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 8.1.1.7
 
 _new = object.__new__
-_set = object.__setattr__  # the frozen dataclass is built this way on the hot path
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9.!%*_+`'~-]+\Z")
 # RFC 3261 25.1 host (hostname / IPv4address / IPv6reference, loosely), as the
@@ -85,12 +85,12 @@ class Via:
             else:
                 params = ()
             via = _new(Via)
-            _set(via, "transport", transport.upper())
-            _set(via, "host", host)
-            _set(via, "port", port_number)
-            _set(via, "params", params)
-            _set(via, "protocol", "SIP/2.0")
-            _set(via, "raw", text)
+            _set_via_transport(via, transport.upper())
+            _set_via_host(via, host)
+            _set_via_port(via, port_number)
+            _set_via_params(via, params)
+            _set_via_protocol(via, "SIP/2.0")
+            _set_via_raw(via, text)
             return via
         return cls._parse_slow(text)
 
@@ -169,3 +169,13 @@ class Via:
         params = "".join(f";{k}" if v is None else f";{k}={v}" for k, v in self.params)
         return f"{self.protocol}/{self.transport} {sent_by}{params}"
 
+
+# Building parsed values on the hot path (fields checked by the parser).
+(
+    _set_via_transport,
+    _set_via_host,
+    _set_via_port,
+    _set_via_params,
+    _set_via_protocol,
+    _set_via_raw,
+) = slot_setters(Via, "transport", "host", "port", "params", "protocol", "raw")
