@@ -214,8 +214,14 @@ class PhoneApp(App[None]):
             self.notify(f"{event.remote}: {outcome}", timeout=4)
             self._refresh_calls()
             self._refresh_completions()
+            if not self.calls:
+                self.query_one("#dial-input", Input).focus()
         elif isinstance(event, CallStateChanged | CallHoldChanged):
             self._refresh_calls()
+            if isinstance(event, CallStateChanged) and event.new == "connected":
+                # Digits typed now are DTMF for this call (the dial input is one key away).
+                self.query_one(CallList).select(event.call_id)
+                self.query_one(CallList).focus()
         elif isinstance(event, RegistrationChanged):
             if event.account == self.account_name:
                 self.registration = event.state + ("" if event.status is None

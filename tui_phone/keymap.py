@@ -17,7 +17,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("attended_transfer", "f9", "Attended transfer"),
     ("conference", "f10", "Conference the calls / split"),
     ("switch_account", "f11", "Switch account"),
-    ("dtmf", "f12", "DTMF: focus the call list, then type digits"),
+    ("dtmf", "f12", "DTMF: focus the call list (digits typed there are DTMF)"),
     ("dial", "ctrl+g", "Dial what the input holds / focus it"),
     ("redial", "ctrl+r", "Redial the last number"),
     ("next_call", "ctrl+n", "Select the next call"),
