@@ -28,17 +28,26 @@ from .sip import SipParseError, SipRequest, parse_message
     default=None,
     help="TOML config file (default: tui-phone/config.toml in the XDG config dir).",
 )
+@click.option("--theme", default=None, help="Theme name (dark, light); default: [phone] theme.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None) -> None:
-    """tui-phone: a keyboard-driven SIP softphone for the terminal."""
+def cli(ctx: click.Context, config_path: Path | None, theme: str | None) -> None:
+    """tui-phone: a keyboard-driven SIP softphone for the terminal.
+
+    With no command it starts the terminal phone (on the embedded local
+    account when there is no config file); the commands run it headless.
+    """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
-        click.echo(
-            "\nThe terminal UI is not built yet: this release has the SIP core only."
-            "\nTry: tui-phone check-message FILE"
-        )
+        from .app import run_tui
+        from .config import ConfigError, load_config
+
+        try:
+            config = load_config(config_path)
+        except ConfigError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+        sys.exit(run_tui(config, theme=theme))
 
 
 @cli.command("check-message")
@@ -267,13 +276,15 @@ def register_command(ctx: click.Context, account: str | None, as_json: bool) -> 
     _run(lambda reactor: headless.run_register(reactor, config, chosen, out=out))
 
 
-def _add_doctor() -> None:
+def _add_commands() -> None:
     from .doctor import doctor_command
+    from .history import history_command
 
     cli.add_command(doctor_command())
+    cli.add_command(history_command())
 
 
-_add_doctor()
+_add_commands()
 
 
 def main() -> None:

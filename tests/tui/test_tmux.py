@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Switch to "-m tui_phone" once cli.py's group callback calls run_tui.
-COMMAND = f"{sys.executable} -m tui_phone.app"
+COMMAND = f"{sys.executable} -m tui_phone"
 
 
 def _tmux(*args: str) -> str:
