@@ -14,7 +14,7 @@ A script is a ``*.py`` file in ``$XDG_CONFIG_HOME/tui-phone/scripts`` (or in a
         if call.remote_user in {"alice", "bob"}:
             call.answer()
 
-See ``docs/scripting.md`` for every event, handler signature and call. The
+See ``the Scripting section of README.md`` for every event, handler signature and call. The
 application side is :class:`~tui_phone.scripts.host.ScriptHost` and
 :class:`~tui_phone.scripts.loader.ScriptLoader`.
 """

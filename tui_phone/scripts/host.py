@@ -233,7 +233,7 @@ class ScriptHost:
                       spec.timeout)
 
     def _arguments(self, event: PhoneEvent) -> tuple[Any, ...]:
-        """What handlers get after the phone handle (documented in docs/scripting.md).
+        """What handlers get after the phone handle (documented in the Scripting section of README.md).
 
         ``incoming_call``/``call_answered``: the call; ``dtmf``: the call and the
         digit; any other event: the event itself, its ``call`` (if it has one)
