@@ -29,11 +29,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from .call_control import CallControlMixin
 from .call_view import state_label, stats_sample
 from .contacts import Contact, load_contacts, resolve
 from .events import (
     CallEnded,
     CallHoldChanged,
+    CallReplaced,
     CallStateChanged,
     IncomingCall,
     PhoneEvent,
@@ -43,7 +45,7 @@ from .events import (
 from .history import History
 from .keymap import ACTIONS, FOOTER_ACTIONS, PRIORITY_ACTIONS
 from .screens.help import HelpScreen
-from .screens.prompt import PromptScreen
+from .widgets.banner import Banner
 from .widgets.call_list import CallList, CallRow
 from .widgets.dialpad import Dialpad
 from .widgets.ladder import Ladder, LadderEntry
@@ -74,7 +76,7 @@ def theme_path(name: str) -> Path:
     return path
 
 
-class PhoneApp(App[None]):
+class PhoneApp(CallControlMixin, App[None]):
     """The terminal phone.
 
     ``phone`` is a started-or-not :class:`~tui_phone.phone.Phone` (the app calls
@@ -129,6 +131,7 @@ class PhoneApp(App[None]):
         self.stats_for: str | None = None
         self._stopping = False
         self._unsubscribe: Callable[[], None] | None = None
+        self._init_call_control()
         if keys:
             self.set_keymap({action: key for action, key in keys.items()})
         self.theme = TEXTUAL_THEMES.get(theme, "textual-dark")
@@ -137,6 +140,7 @@ class PhoneApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Dialpad()
         yield CallList()
+        yield Banner()
         yield RtpStats()
         yield Ladder()
         yield StatusBar()
@@ -200,6 +204,7 @@ class PhoneApp(App[None]):
             self.query_one(Ladder).add(LadderEntry(event.direction, event.local, event.remote,
                                                    event.timestamp, event.data))
             return
+        self._call_control_event(event)
         if isinstance(event, IncomingCall):
             self.calls[event.call_id] = event.call
             self.notify(f"incoming call from {event.remote} — {self.keys['answer']} answers, "
@@ -216,7 +221,15 @@ class PhoneApp(App[None]):
             self._refresh_completions()
             if not self.calls:
                 self.query_one("#dial-input", Input).focus()
+        elif isinstance(event, CallReplaced):
+            # We were the target of an attended transfer: the new call takes the old one's line.
+            self.calls.pop(event.replaced_call_id, None)
+            self.calls[event.call_id] = event.call
+            self._refresh_calls()
         elif isinstance(event, CallStateChanged | CallHoldChanged):
+            if event.call_id not in self.calls and getattr(event.call, "state", "ended") != "ended":
+                # A call the phone placed for us (we were asked to transfer by REFER).
+                self.calls[event.call_id] = event.call
             self._refresh_calls()
             if isinstance(event, CallStateChanged) and event.new == "connected":
                 # Digits typed now are DTMF for this call (the dial input is one key away).
@@ -234,7 +247,7 @@ class PhoneApp(App[None]):
         self._refresh_stats()
 
     def _refresh_calls(self) -> None:
-        rows = [CallRow(call.call_id, state_label(call), call.remote, call.duration,
+        rows = [CallRow(call.call_id, self.line_override(call) or state_label(call), call.remote, call.duration,
                         call.codec, self._flags(call)) for call in self.calls.values()]
         self.query_one(CallList).show(rows)
 
@@ -404,29 +417,6 @@ class PhoneApp(App[None]):
         self.recording.add(call.call_id)
         self.notify(f"recording to {path}", timeout=4)
         self._refresh_calls()
-
-    def action_transfer(self) -> None:
-        call = self._need_call()
-        if call is None:
-            return
-        if not hasattr(call, "transfer"):
-            self.notify("blind transfer is not available yet (no Call.transfer in the Phone API)",
-                        severity="warning", timeout=5)
-            return
-
-        def chosen(target: str | None) -> None:
-            if target:
-                call.transfer(resolve(target, self.contacts))
-
-        self.push_screen(PromptScreen("Transfer to:", "number, user@host or URI"), chosen)
-
-    def action_attended_transfer(self) -> None:
-        self.notify("attended transfer is not available yet (no consult/complete in the Phone API)",
-                    severity="warning", timeout=5)
-
-    def action_conference(self) -> None:
-        self.notify("conference is not available yet (no Phone.conference in the Phone API)",
-                    severity="warning", timeout=5)
 
     def action_switch_account(self) -> None:
         names = list(self.config.accounts)

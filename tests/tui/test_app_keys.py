@@ -1,4 +1,4 @@
-"""The help screen, key overrides from [keys], the palette and the unavailable actions."""
+"""The help screen, key overrides from [keys], themes, and keys pressed with no call."""
 
 from __future__ import annotations
 
@@ -53,15 +53,17 @@ def test_key_override_from_config(run: Any, reactor: Any, tmp_path: Path) -> Non
     run(body())
 
 
-def test_unavailable_actions_say_so(run: Any, reactor: Any, tmp_path: Path) -> None:
+def test_transfer_and_conference_keys_without_calls_say_why(run: Any, reactor: Any,
+                                                            tmp_path: Path) -> None:
     app = make_app(reactor, tmp_path, echo=False)
 
     async def body() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.press("f9", "f10")
+            await pilot.press("f8", "f9", "f10", "escape")
             messages = [n.message for n in app._notifications]
-            assert any("attended transfer is not available yet" in m for m in messages)
-            assert any("conference is not available yet" in m for m in messages)
+            assert messages.count("no call selected") == 2
+            assert any("a conference needs two connected calls" in m for m in messages)
+            assert not app.query_one("#banner").display
             await pilot.press("ctrl+q")
 
     run(body())
