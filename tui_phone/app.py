@@ -18,7 +18,7 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
+from .app_scripts import ScriptsMixin
 from .call_control import CallControlMixin
 from .call_view import state_label, stats_sample
 from .contacts import Contact, load_contacts, resolve
@@ -76,13 +77,14 @@ def theme_path(name: str) -> Path:
     return path
 
 
-class PhoneApp(CallControlMixin, App[None]):
+class PhoneApp(CallControlMixin, ScriptsMixin, App[None]):
     """The terminal phone.
 
     ``phone`` is a started-or-not :class:`~tui_phone.phone.Phone` (the app calls
     ``start``/``stop``); ``echo`` an optional
     :class:`~tui_phone.echo_service.EchoService` that ``echo`` dials; ``clock``
-    gives wall time for history rows.
+    gives wall time for history rows; ``script_dirs`` (None: no scripts) the
+    ``--scripts`` folders, loaded with the user's default folder if ``user_scripts``.
     """
 
     CSS_PATH = "app.tcss"
@@ -107,6 +109,8 @@ class PhoneApp(CallControlMixin, App[None]):
         recordings_dir: Path | None = None,
         nat_line: str = "nat: off",
         refresh_s: float = REFRESH_S,
+        script_dirs: Sequence[Path | str] | None = None,
+        user_scripts: bool = True,
     ) -> None:
         super().__init__(css_path=[Path(__file__).parent / "app.tcss", theme_path(theme)])
         self.phone = phone
@@ -132,6 +136,7 @@ class PhoneApp(CallControlMixin, App[None]):
         self._stopping = False
         self._unsubscribe: Callable[[], None] | None = None
         self._init_call_control()
+        self._init_scripts(script_dirs, user_scripts)
         if keys:
             self.set_keymap({action: key for action, key in keys.items()})
         self.theme = TEXTUAL_THEMES.get(theme, "textual-dark")
@@ -170,6 +175,11 @@ class PhoneApp(CallControlMixin, App[None]):
 
     def _attach_phone(self) -> None:
         self._unsubscribe = self.phone.subscribe(self._on_phone_event)
+        try:
+            self._start_scripts()
+        except Exception as error:  # a broken script setup must not stop the phone
+            log.exception("scripts did not start")
+            self.notify(f"scripts did not start: {error}", severity="error", timeout=10)
         self._refresh_completions()
         self._refresh_status()
         self._start_phone()
@@ -476,6 +486,7 @@ class PhoneApp(CallControlMixin, App[None]):
         if self._stopping or self.phone is None:
             return
         self._stopping = True
+        self._stop_scripts()
         try:
             # Still subscribed: the calls this hangs up get their history rows.
             await _wait(self.phone.stop())
@@ -512,7 +523,7 @@ async def _wait(result: Any) -> Any:
 
 
 def run_tui(config: Any, *, theme: str | None = None, audio: str | None = None,
-            listen: tuple[str, int] | None = None) -> int:
+            listen: tuple[str, int] | None = None, scripts: Sequence[Path | str] = ()) -> int:
     """Run the terminal phone on ``config`` until the user quits (or SIGTERM); returns 0.
 
     The order matters: the loop is created first and the app runs on it
@@ -555,7 +566,8 @@ def run_tui(config: Any, *, theme: str | None = None, audio: str | None = None,
     history = History(history_path(config.phone.history_db))
     app = PhoneApp(config=config, setup=setup, audio_line="audio: …", history=history,
                    contacts=load_contacts(config.contacts_file), keys=config.keys,
-                   theme=theme or config.phone.theme, nat_line=nat_line)
+                   theme=theme or config.phone.theme, nat_line=nat_line,
+                   script_dirs=list(scripts))
 
     def terminate() -> None:
         loop.create_task(app.action_quit())

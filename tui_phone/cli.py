@@ -29,8 +29,12 @@ from .sip import SipParseError, SipRequest, parse_message
     help="TOML config file (default: tui-phone/config.toml in the XDG config dir).",
 )
 @click.option("--theme", default=None, help="Theme name (dark, light); default: [phone] theme.")
+@click.option("--scripts", "script_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of user scripts for the terminal phone (repeatable).")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, theme: str | None) -> None:
+def cli(ctx: click.Context, config_path: Path | None, theme: str | None,
+        script_dirs: tuple[Path, ...]) -> None:
     """tui-phone: a keyboard-driven SIP softphone for the terminal.
 
     With no command it starts the terminal phone (on the embedded local
@@ -47,7 +51,7 @@ def cli(ctx: click.Context, config_path: Path | None, theme: str | None) -> None
         except ConfigError as error:
             click.echo(f"error: {error}", err=True)
             sys.exit(1)
-        sys.exit(run_tui(config, theme=theme))
+        sys.exit(run_tui(config, theme=theme, scripts=script_dirs))
 
 
 @cli.command("check-message")
