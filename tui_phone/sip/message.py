@@ -42,7 +42,8 @@ _DATE_RE = re.compile(
 
 _new = object.__new__
 _WSP = (" ", "\t")
-_STATUS_LINE_START = ("S", "s")
+# The first characters c with c[:4].upper() == "SIP/" possible: "ſ" (U+017F) upper-cases to "S".
+_STATUS_LINE_START = ("S", "s", "\u017f")
 _BAD_URI_START = ("<", "")
 
 _REQUIRED = ("call-id", "cseq", "from", "to", "via")

@@ -292,3 +292,55 @@ def test_validate_is_cached_and_returns_the_message() -> None:
     m = parse_message(INVITE)
     assert m.validate() is m
     assert m.validate() is m
+
+
+_TAIL = b"\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: x\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        ("SIP/2.0 200 OK", (200, "OK")),
+        ("sip/2.0 180 Ringing", (180, "Ringing")),
+        # re.I and str.upper() fold U+017F to 's', so these are Status-Lines too
+        ("\u017fIP/2.0 200 OK", (200, "OK")),
+        ("s\u0131p/2.0 200 OK", (200, "OK")),
+    ],
+)
+def test_status_line_detection(first: str, expected: tuple[int, str]) -> None:
+    message = parse_message(first.encode() + _TAIL)
+    assert isinstance(message, SipResponse) and (message.status, message.reason) == expected
+
+
+def test_request_line_fast_path_agrees_with_the_careful_parser() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tui_phone.sip.message import _parse_request_line
+
+    lines = st.one_of(
+        st.text(alphabet="INVITEBYEinvite SIP/2.0<>:@sipabc\t", max_size=30),
+        st.from_regex(r"(INVITE|BYE|ACK|FOO|invite|) ?(<?sip:[a-z@.]{0,6}>?|) ?(SIP/2\.0|sip/2\.0|SIP/3\.0|)",
+                      fullmatch=True),
+    )
+
+    def outcome(parse: object, first: str) -> tuple[object, ...]:
+        try:
+            request = parse(first)  # type: ignore[operator]
+        except SipParseError as error:
+            return ("error", error.status, error.reason)
+        if not isinstance(request, SipRequest):
+            return ("response",)
+        return ("ok", request.method, request._uri)
+
+    def fast(first: str) -> object:
+        return parse_message(first.encode() + _TAIL)
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(lines)
+    def check(first: str) -> None:
+        if not first or "\r" in first or "\n" in first or first[:1] in ("S", "s", "\u017f"):
+            return
+        assert outcome(fast, first) == outcome(_parse_request_line, first)
+
+    check()
