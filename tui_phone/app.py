@@ -263,9 +263,9 @@ class PhoneApp(CallControlMixin, ScriptsMixin, App[None]):
 
     def _flags(self, call: Any) -> str:
         flags = []
-        if call.call_id in self.muted:
+        if getattr(call, "muted", call.call_id in self.muted):
             flags.append("muted")
-        if call.call_id in self.recording:
+        if getattr(call, "recording", call.call_id in self.recording):
             flags.append("rec")
         if getattr(call, "encrypted", False):
             flags.append("srtp")
@@ -546,16 +546,14 @@ def run_tui(config: Any, *, theme: str | None = None, audio: str | None = None,
             asyncioreactor.install(loop)
         from twisted.internet import reactor
 
-        from .audio.selection import choose_backend
         from .echo_service import EchoService
         from .phone import Phone
 
-        choice = choose_backend(spec, call_from_thread=reactor.callFromThread)
-        choice.backend.close()  # only asked for its description; each call opens its own
+        phone = Phone(config, reactor, audio=spec, listen=listen)
+        audio_line = phone.audio_description
         if not reactor.running:
             reactor.startRunning(installSignalHandlers=False)
-        return PhoneSetup(Phone(config, reactor, audio=spec, listen=listen),
-                          EchoService(reactor), choice.summary)
+        return PhoneSetup(phone, EchoService(reactor), audio_line)
 
     nat = config.nat
     nat_line = "nat: " + ("off" if nat.stun_server is None and not nat.upnp else

@@ -98,4 +98,4 @@ class ScriptsMixin:
             self.script_host.detach()
 
 
-__all__ = ["ScriptsMixin", "TEXTUAL_KEYS"]
+__all__ = ["TEXTUAL_KEYS", "ScriptsMixin"]

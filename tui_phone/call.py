@@ -134,6 +134,21 @@ class Call:
         end = self.ended_at if self.ended_at is not None else self.reactor.seconds()
         return max(end - self.answered_at, 0.0)
 
+    @property
+    def muted(self) -> bool:
+        """True while :meth:`mute` sends silence instead of our audio."""
+        return self.media.muted
+
+    @property
+    def recording(self) -> bool:
+        """True once :meth:`record` was called."""
+        return self.media.recording
+
+    @property
+    def encrypted(self) -> bool:
+        """True when the call's media is SRTP."""
+        return self.media.encrypted
+
     def __repr__(self) -> str:
         return f"<Call {self.call_id} {self.state} {self.remote}>"
 

@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .contacts import resolve
-from .events import CallEnded, PhoneEvent, TransferCompleted, TransferFailed, TransferProgress
+from .events import (
+    CallEnded,
+    PhoneEvent,
+    TransferCompleted,
+    TransferFailed,
+    TransferProgress,
+)
 from .screens.prompt import PromptScreen
 from .widgets.banner import Banner
 
@@ -218,7 +224,7 @@ class CallControlMixin:
         if call.state == "connected" and call.on_hold:
             try:
                 call.resume()
-            except Exception:  # noqa: BLE001 - the user can still press F5
+            except Exception:
                 log.exception("could not resume %s", call.call_id)
 
     def _show_banner(self) -> None:

@@ -20,8 +20,8 @@ def state_label(call: Any) -> str:
 
 
 def stats_sample(summary: Any) -> StatsSample:
-    """A :class:`StatsSample` from ``call.stats()``; fields the Phone API does not give yet
-    (bitrate, jitter buffer, concealment, RTP source) are read if present."""
+    """A :class:`StatsSample` from ``call.stats()`` (an ``RtpSummary``; a summary without
+    the bitrate, jitter buffer, concealment or RTP source fields shows them as n/a)."""
     return StatsSample(
         jitter_ms=summary.jitter_ms, loss_pct=summary.loss_pct, rtt_ms=summary.rtt_ms,
         mos=summary.mos, tx_packets=summary.tx_packets, rx_packets=summary.rx_packets,

@@ -8,8 +8,10 @@ object the event is about; they are left out of the JSON form.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+_LIVE = {"live": True}  # an RtpSummary field shown live, not written to JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,13 @@ class RtpSummary:
 
     ``jitter_ms`` is the mean and ``max_jitter_ms`` the maximum of the RFC 3550
     interarrival jitter; ``rtt_ms`` is None when the peer sent no RTCP.
+    ``bitrate_kbps`` is the received payload rate; ``jitter_buffer_ms`` and
+    ``jitter_buffer_target_ms`` the playout buffer's current and target delay,
+    ``concealed_frames`` the frames it concealed; ``rtp_source`` is where the
+    peer's RTP comes from and ``rtp_expected_source`` where the SDP said
+    (``host:port``; they differ behind a NAT, or when someone else sends).
+    None: not known (no RTP yet, no jitter buffer). These six are for live views
+    (the TUI's stats panel) and stay out of the JSON (:func:`rtp_summary_to_dict`).
     """
 
     tx_packets: int = 0
@@ -28,6 +37,18 @@ class RtpSummary:
     max_jitter_ms: float = 0.0
     rtt_ms: float | None = None
     mos: float | None = None
+    bitrate_kbps: float | None = field(default=None, metadata=_LIVE)
+    jitter_buffer_ms: float | None = field(default=None, metadata=_LIVE)
+    jitter_buffer_target_ms: float | None = field(default=None, metadata=_LIVE)
+    concealed_frames: int | None = field(default=None, metadata=_LIVE)
+    rtp_source: str | None = field(default=None, metadata=_LIVE)
+    rtp_expected_source: str | None = field(default=None, metadata=_LIVE)
+
+
+def rtp_summary_to_dict(summary: RtpSummary) -> dict[str, Any]:
+    """The JSON fields of ``summary`` (the live-view-only fields left out)."""
+    return {item.name: getattr(summary, item.name) for item in fields(summary)
+            if not item.metadata.get("live")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +245,7 @@ def event_to_dict(event: PhoneEvent) -> dict[str, Any]:
             continue
         value = getattr(event, item.name)
         if isinstance(value, RtpSummary):
-            value = asdict(value)
+            value = rtp_summary_to_dict(value)
         elif isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
         result[item.name] = value
@@ -248,4 +269,5 @@ __all__ = [
     "TransferProgress",
     "event_name",
     "event_to_dict",
+    "rtp_summary_to_dict",
 ]

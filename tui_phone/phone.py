@@ -108,6 +108,7 @@ class Phone:
         self.listen_address = listen if listen is not None else config.phone.listen
         self.transports = tuple(t.upper() for t in transports)
         self._audio = audio
+        self._audio_line: str | None = None
         self.ua = UserAgent(reactor, ids=IdGenerator(self.rng), user_agent=config.phone.user_agent,
                             on_invite=self._on_invite, on_log=self._on_log)
         self.calls: list[Call] = []
@@ -298,6 +299,20 @@ class Phone:
         media = CallMedia(self.reactor, host=host, port_range=self.config.phone.rtp_port_range,
                           audio=self._audio_factory(), echo=self.echo, rng=self.rng)
         return media
+
+    @property
+    def audio_description(self) -> str:
+        """The audio line a UI shows (``audio: null (no sound card found)``): the
+        backend calls will use and why (chosen once, then remembered)."""
+        if self._audio_line is None:
+            audio = self._audio
+            if callable(audio):
+                self._audio_line = f"audio: {getattr(audio, 'name', None) or 'custom backend'}"
+            else:
+                choice = choose_backend(audio, call_from_thread=self.reactor.callFromThread)
+                choice.backend.close()  # only asked for its description; calls open their own
+                self._audio_line = choice.summary
+        return self._audio_line
 
     def _audio_factory(self) -> Callable[[], AudioBackend]:
         audio = self._audio

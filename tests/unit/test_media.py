@@ -77,3 +77,35 @@ def test_the_playout_clock_hands_over_to_the_send_tick_on_resume() -> None:
     media.apply(negotiated(Direction.INACTIVE))
     assert not media.playing_out
     media.close()
+
+
+def test_summary_reports_bitrate_jitter_buffer_and_the_rtp_source() -> None:
+    reactor = FakeReactor()
+    media = CallMedia(reactor, audio=NullBackend)
+    media.apply(negotiated(Direction.SENDRECV))
+    assert media.summary().rtp_source is None  # nothing received yet
+    assert media.summary().rtp_expected_source == "127.0.0.1:41000"
+    feed(reactor, media, 50)
+    summary = media.summary()
+    assert summary.rtp_source == summary.rtp_expected_source == "127.0.0.1:41000"
+    assert summary.bitrate_kbps is not None and 60 <= summary.bitrate_kbps <= 68  # PCMU
+    assert summary.jitter_buffer_ms is not None and summary.jitter_buffer_target_ms is not None
+    assert summary.concealed_frames == 0
+    assert not media.recording and not media.encrypted
+    media.close()
+
+
+def test_summary_names_an_rtp_source_the_sdp_did_not_announce() -> None:
+    reactor = FakeReactor()
+    media = CallMedia(reactor, audio=NullBackend)
+    media.apply(negotiated(Direction.SENDRECV))
+    port = reactor.udp_ports[0]
+    for index in range(10):  # a NAT rewrote the peer's port
+        packet = RtpPacket(payload_type=0, sequence_number=index, timestamp=160 * index,
+                           ssrc=0x1234, payload=LOUD)
+        port.receive(bytes(packet), ("127.0.0.1", 42000))
+        reactor.advance(0.02)
+    summary = media.summary()
+    assert summary.rtp_source == "127.0.0.1:42000"
+    assert summary.rtp_expected_source == "127.0.0.1:41000"
+    media.close()
