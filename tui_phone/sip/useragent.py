@@ -140,6 +140,8 @@ class UserAgent:
         self.transport = TransportLayer(reactor, self._on_message, self._on_invalid, on_log)
         self.table = TransactionTable()
         self.sessions: dict[str, SessionHandler] = {}
+        #: Maps our listening (host, port) to the one Contact advertises (NAT, STUN); None: as is.
+        self.advertise: Callable[[str, int], tuple[str, int]] | None = None
         self._handlers: dict[ClientTransaction, ClientHandler] = {}
         self._timers: dict[tuple[Transaction, str], Any] = {}
         #: (certificate, key) PEM files for TLS listeners; None: no TLS listener.
@@ -173,6 +175,8 @@ class UserAgent:
     def contact(self, user: str | None, transport: str = UDP) -> str:
         """Our Contact value: the listening address, with the transport when not UDP."""
         host, port = self.local_address(transport)
+        if self.advertise is not None:
+            host, port = self.advertise(host, port)
         uri = SipUri(user=user or None, host=host, port=port)
         if transport.upper() != UDP:
             uri = uri.replace(params={"transport": transport.lower()})
@@ -324,7 +328,10 @@ class UserAgent:
         reliable = source.reliable
         transaction: ServerTransaction
         if message.method == "INVITE":
-            transaction = ServerInviteTransaction(message, source, reliable=reliable, timers=self.timers)
+            # RFC 6026: Accepted absorbs retransmissions of an INVITE we answered 2xx
+            # (without it a late copy looks like a merged request and gets 482).
+            transaction = ServerInviteTransaction(message, source, reliable=reliable,
+                                                  timers=self.timers, rfc6026=True)
         else:
             transaction = ServerNonInviteTransaction(message, source, reliable=reliable, timers=self.timers)
         self.table.add(transaction)
