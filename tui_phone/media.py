@@ -255,6 +255,16 @@ class CallMedia:
         negotiated = self.negotiated
         return negotiated is not None and negotiated.dtmf_payload_type is not None and self.session.sending
 
+    @property
+    def recording(self) -> bool:
+        """True once :meth:`record` was asked (the file opens with the codec)."""
+        return self._record_path is not None
+
+    @property
+    def encrypted(self) -> bool:
+        """True when the RTP is SRTP."""
+        return self.session.srtp is not None
+
     def record(self, path: str | Path) -> None:
         """Record both directions into a stereo WAV (left = sent, right = received)."""
         self._record_path = Path(path)
@@ -275,6 +285,7 @@ class CallMedia:
         stats = self.session.stats()
         received = stats.received
         quality = stats.quality
+        buffer = self.session.jitter_buffer
         return RtpSummary(
             tx_packets=self._tx_base + (stats.sent.packets_sent if stats.sent is not None else 0),
             rx_packets=received.packets_received,
@@ -284,6 +295,13 @@ class CallMedia:
             max_jitter_ms=round(received.max_jitter_ms, 3),
             rtt_ms=None if stats.rtt_ms is None else round(stats.rtt_ms, 3),
             mos=None if quality is None else round(quality.mos, 2),
+            bitrate_kbps=None if received.bitrate_bps is None
+            else round(received.bitrate_bps / 1000, 1),
+            jitter_buffer_ms=None if buffer is None else round(stats.jitter_buffer_delay_ms, 1),
+            jitter_buffer_target_ms=None if buffer is None else round(buffer.target_delay_ms, 1),
+            concealed_frames=None if stats.jitter_buffer is None else stats.jitter_buffer.concealed,
+            rtp_source=_host_port(stats.remote) if received.packets_received else None,
+            rtp_expected_source=_host_port(stats.signalled_remote),
         )
 
     def close(self) -> Any:
@@ -297,6 +315,10 @@ class CallMedia:
         if self._backend is not None:
             self._backend.close()
         return self.session.close()
+
+
+def _host_port(address: tuple[str, int] | None) -> str | None:
+    return None if address is None else f"{address[0]}:{address[1]}"
 
 
 def _digit_text(digit: DtmfDigit) -> str:
