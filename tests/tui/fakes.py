@@ -80,9 +80,31 @@ class FakeCall:
     def send_dtmf(self, digits: str) -> None:
         pass
 
+    def transfer(self, uri: str) -> None:
+        self.transferred_to = uri
+
+    def transfer_to(self, other: FakeCall) -> None:
+        self.transferred_to = other.remote
+
+
+@dataclass
+class FakeConference:
+    """Phone.conference's result: the calls, until split."""
+
+    calls: list[FakeCall]
+    active: bool = True
+
+    def split(self, active: FakeCall | None = None) -> list[FakeCall]:
+        calls, self.calls, self.active = self.calls, [], False
+        live = active if active in calls else calls[0]
+        for call in calls:
+            call.on_hold = call is not live
+        return calls
+
 
 class FakePhone:
-    """Phone API subset: account, subscribe, start, stop, call, local_address, config."""
+    """Phone API subset: account, subscribe, start, stop, call, conference, local_address,
+    config."""
 
     def __init__(self) -> None:
         self.config = parse_config('[accounts.alice]\nuri = "sip:alice@127.0.0.1"\n')
@@ -113,6 +135,11 @@ class FakePhone:
         call = FakeCall(self, f"fixed-call-{len(self.calls) + 1}", uri)
         self.calls.append(call)
         return call
+
+    def conference(self, calls: list[FakeCall]) -> FakeConference:
+        for call in calls:
+            call.on_hold = False
+        return FakeConference(list(calls))
 
     def log_ladder(self) -> None:
         for direction, when, data in LADDER:

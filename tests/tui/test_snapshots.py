@@ -1,4 +1,5 @@
-"""SVG snapshots of the main screen (idle, in a call), the ladder and the help screen.
+"""SVG snapshots of the main screen (idle, in a call, consulting for an attended transfer),
+the ladder and the help screen.
 
 The app runs on a fake Phone (fixed Call-IDs, durations, statistics and SIP
 messages) with the periodic refresh turned off and driven by hand, so every
@@ -54,3 +55,18 @@ def test_snapshot_ladder(snap_compare: Any) -> None:
 
 def test_snapshot_help(snap_compare: Any) -> None:
     assert snap_compare(_app(), terminal_size=SIZE, press=["f1"])
+
+
+def test_snapshot_attended_transfer(snap_compare: Any) -> None:
+    async def consulting(pilot: Any) -> None:
+        await _in_call(pilot)
+        app = pilot.app
+        original = app.selected_call()
+        app.start_consultation(original, "sip:carol@127.0.0.1:5080")
+        app.consultation.consult.connect()
+        await pilot.pause()
+        app._tick()
+        await pilot.pause()
+        assert original.on_hold
+
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=consulting)
