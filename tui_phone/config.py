@@ -40,6 +40,8 @@ a theme.  Every key and its default::
     [nat]
     stun_server = ""                # HOST[:PORT] (port 3478); "" is off
     upnp = false
+    upnp_ssdp_target = ""           # HOST:PORT: search this gateway by unicast SSDP
+                                    # instead of multicast discovery; "" (default) is off
 
     [contacts]
     path = "contacts.toml"          # default: none
@@ -211,10 +213,13 @@ class PhoneSettings:
 
 @dataclass(frozen=True, kw_only=True)
 class NatSettings:
-    """The ``[nat]`` table; ``stun_server`` is ``(host, port)`` or None (off)."""
+    """The ``[nat]`` table; ``stun_server`` is ``(host, port)`` or None (off);
+    ``upnp_ssdp_target`` is the gateway's unicast SSDP ``(host, port)`` or None
+    (multicast discovery through miniupnpc)."""
 
     stun_server: tuple[str, int] | None = None
     upnp: bool = False
+    upnp_ssdp_target: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -634,5 +639,12 @@ def _nat(report: Report, data: dict[str, Any]) -> NatSettings:
     if stun_text is not None and stun_text.strip():
         stun = _host_port(report, ("nat", "stun_server"), stun_text.strip(), STUN_PORT)
     upnp = table.flag("upnp", False)
+    target_text = table.string("upnp_ssdp_target", empty_ok=True)
+    target = None
+    if target_text is not None and target_text.strip():
+        target = _host_port(report, ("nat", "upnp_ssdp_target"), target_text.strip(), None)
+        if target is not None and target[1] == 0:
+            report.error(("nat", "upnp_ssdp_target"), "port must be between 1 and 65535, not 0")
+            target = None
     table.finish()
-    return NatSettings(stun_server=stun, upnp=upnp)
+    return NatSettings(stun_server=stun, upnp=upnp, upnp_ssdp_target=target)

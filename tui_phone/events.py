@@ -201,6 +201,18 @@ class SipMessageLogged:
     data: bytes = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class NatStatusChanged:
+    """STUN or UPnP learned something (tui_phone.nat.manager): the public address,
+    the NAT type, the UPnP gateway ("" without one) and warnings for the user."""
+
+    public_ip: str | None
+    public_port: int | None
+    nat_type: str
+    upnp: str
+    warnings: tuple[str, ...] = ()
+
+
 PhoneEvent = (
     IncomingCall
     | CallStateChanged
@@ -214,6 +226,7 @@ PhoneEvent = (
     | TransferCompleted
     | TransferFailed
     | CallReplaced
+    | NatStatusChanged
 )
 
 _EVENT_NAMES = {
@@ -229,6 +242,7 @@ _EVENT_NAMES = {
     TransferCompleted: "transfer_completed",
     TransferFailed: "transfer_failed",
     CallReplaced: "call_replaced",
+    NatStatusChanged: "nat_status_changed",
 }
 
 

@@ -86,6 +86,8 @@ class CallMedia:
         self._audio_factory = audio if audio is not None else NullBackend
         self.session = RtpSession(reactor, rng=rng)
         self.port, _ = self.session.open(host, port_range)
+        #: The (host, port) our SDP offers when it is not the bound one (behind NAT, STUN).
+        self.advertised: tuple[str, int] | None = None
         self.codec: AudioCodec | None = None
         self.negotiated: NegotiatedMedia | None = None
         self.muted = False
@@ -112,7 +114,8 @@ class CallMedia:
 
     def local_media(self, codec_names: tuple[str, ...], *, held: bool = False) -> LocalMedia:
         """Our SDP side: this port, these codecs, telephone-event on 101."""
-        return LocalMedia(self.host, self.port, codecs=sdp_codecs(codec_names) or sdp_codecs(("PCMU",)))
+        host, port = self.advertised or (self.host, self.port)
+        return LocalMedia(host, port, codecs=sdp_codecs(codec_names) or sdp_codecs(("PCMU",)))
 
     # -- negotiation ----------------------------------------------------------------
     def apply(self, negotiated: NegotiatedMedia) -> None:

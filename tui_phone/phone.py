@@ -119,6 +119,12 @@ class Phone:
         self._registered: dict[str, Deferred[RegistrationChanged]] = {}
         self._linger: list[Any] = []
         self._started = False
+        self.nat: Any = None  # a NatManager when [nat] asks for STUN or UPnP (issue 6)
+        if config.nat.stun_server is not None or config.nat.upnp:
+            from .nat.manager import NatManager  # only then: loopback setups never load STUN/UPnP
+
+            self.nat = NatManager(config.nat, reactor, on_status=self.emit)
+            self.ua.advertise = self.nat.advertised
 
     # -- events -----------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -148,6 +154,13 @@ class Phone:
         host, port = self.listen_address
         self.ua.listen(host, port, self.transports)
         self._started = True
+        if self.nat is not None:
+            lan_ip, sip_port = self.ua.local_address(self.transports[0])
+            started = self.nat.start(sip_port, lan_ip)
+            return started.addCallback(lambda _: self._register_all(register))
+        return self._register_all(register)
+
+    def _register_all(self, register: bool) -> Deferred[list[RegistrationChanged]]:
         if not register:
             return succeed([])
         waits = [self.register(account.name) for account in self.config.accounts.values()
@@ -178,7 +191,10 @@ class Phone:
             for handle in self._linger:
                 if handle.active():
                     handle.cancel()
-            return self.ua.stop()
+            stopped = self.ua.stop()
+            if self.nat is not None:
+                stopped.addBoth(lambda outcome: self.nat.stop().addCallback(lambda _: outcome))
+            return stopped
 
         return waits.addBoth(close)
 
@@ -298,6 +314,10 @@ class Phone:
         host = self.ua.local_address(UDP)[0] if UDP in self.transports else self.listen_address[0]
         media = CallMedia(self.reactor, host=host, port_range=self.config.phone.rtp_port_range,
                           audio=self._audio_factory(), echo=self.echo, rng=self.rng)
+        if self.nat is not None:
+            if self.nat.behind_nat:
+                media.advertised = self.nat.advertised(host, media.port)
+            self.nat.map_rtp((media.port, media.port + 1))
         return media
 
     @property
@@ -366,6 +386,8 @@ class Phone:
         """A call ended: drop it (its Call-ID stays routed a while for retransmissions)."""
         if call in self.calls:
             self.calls.remove(call)
+        if self.nat is not None:
+            self.nat.unmap_rtp((call.media.port, call.media.port + 1))
 
         def unroute() -> None:
             if self.ua.sessions.get(call.call_id) is call:
