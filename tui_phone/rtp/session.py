@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -57,14 +56,13 @@ MAX_BIND_ATTEMPTS = 64
 DEFAULT_SESSION_BANDWIDTH = 80_000
 MAX_DATAGRAM = 2048
 # On the asyncio reactor the ptime timer is set this long before a frame is
-# due and the rest is slept precisely (time.sleep: nanosecond clock).  The
-# loop's own timers cannot do better: epoll takes its timeout in whole
-# milliseconds, rounded up, so a timer set for the due time fires up to 1 ms
-# late, and Twisted's delayed calls add a layer of their own on top.  1.5 ms
-# rather than 1: the loop itself then wakes a few hundred microseconds late
-# (measured p99 1.1 ms), and the sleep, typically 0.6 ms, blocks the loop for
-# at most 1.5 ms of each ptime.
-PACING_EARLY_WAKE = 0.0015
+# due, and the frame is sent when the timer fires, as if on time.  epoll takes
+# its timeout in whole milliseconds, rounded up, so a loop timer fires 0 to 1 ms
+# after its time: waking half a millisecond early centres the send on the due
+# time (within +-0.5 ms plus scheduling noise).  Nothing sleeps or spins on the
+# loop: with hundreds of calls, a pacer that slept the remainder would hold up
+# every other call and the SIP signalling.
+PACING_EARLY_WAKE = 0.0005
 
 FrameCallback = Callable[[bytes, RtpPacket], None]
 DtmfCallback = Callable[[DtmfDigit], None]
@@ -663,24 +661,29 @@ class _ReactorPacer:
 class _AsyncioPacer:
     """The ptime timer straight on the asyncio loop under Twisted's asyncio reactor.
 
-    Times are on the loop's monotonic clock; :meth:`call_at` wakes
-    :data:`PACING_EARLY_WAKE` early and sleeps the rest (see there).
+    Times are on the loop's monotonic clock. :meth:`call_at` fires
+    :data:`PACING_EARLY_WAKE` early, and while the callback runs :meth:`now`
+    reads no earlier than the due time, so the sender sends the frame then.
     """
 
     def __init__(self, loop: Any) -> None:
         self._loop = loop
+        self._due: float | None = None
 
     def now(self) -> float:
-        return float(self._loop.time())
+        now = float(self._loop.time())
+        due = self._due
+        return now if due is None or now >= due else due
 
     def call_at(self, when: float, function: Callable[[], None]) -> Any:
         return self._loop.call_at(when - PACING_EARLY_WAKE, self._at, when, function)
 
     def _at(self, when: float, function: Callable[[], None]) -> None:
-        left = when - self._loop.time()
-        if left > 0:
-            time.sleep(left)
-        function()
+        self._due = when
+        try:
+            function()
+        finally:
+            self._due = None
 
 
 _PACER_ROUNDING = 1e-6  # seconds; RtpSender counts a frame due 20 us (2e-5 s) early
