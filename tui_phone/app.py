@@ -126,6 +126,7 @@ class PhoneApp(CallControlMixin, ScriptsMixin, App[None]):
         self.theme_name = theme
         self.refresh_s = refresh_s
         self.keys = {action: key for action, key, _ in ACTIONS} | dict(keys or {})
+        self.configured_keys = dict(keys or {})  # set in [keys]: these win over script keys
         account = self.config.account(None)
         self.account_name: str = account.name
         self.registration = "no registrar" if account.registrar_uri is None else "registering"

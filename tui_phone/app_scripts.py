@@ -1,11 +1,15 @@
 """User scripts in the TUI: the :class:`~tui_phone.scripts.host.ScriptHost` on the app's phone.
 
-Scripts are loaded and attached once the phone is built; their hotkeys run
-through ``host.run_hotkey`` when a key reaches the app that no app binding
-took (the app's keys win, and a script key that clashes with one is reported
-at load); the reload key (``reload_scripts``, ctrl+f) reads every file again;
-a script's error is an error toast (``TextualScriptUi.notify_error``); quitting
-detaches the host before the phone stops.
+Scripts are loaded and attached once the phone is built. A script's hotkey
+runs through ``host.run_hotkey``; it takes its key from the app's *default*
+binding of that key (the user wrote the script, so it is the more specific
+wish: ``@hotkey("f5")`` works as written, and F5's default action is then
+reachable from the palette or by a key set in ``[keys]``), but a key the user
+set in ``[keys]``, or one Textual itself needs, stays the app's; both cases
+are reported when the scripts load. The reload key (``reload_scripts``,
+ctrl+f) reads every file again; a script's error is an error toast
+(``TextualScriptUi.notify_error``); quitting detaches the host before the
+phone stops.
 """
 
 from __future__ import annotations
@@ -59,15 +63,21 @@ class ScriptsMixin:
     def _load_scripts(self) -> None:
         app: Any = self
         result = self.script_host.load()
-        app_keys = set(app.keys.values()) | TEXTUAL_KEYS
+        kept = {key: action for action, key in app.configured_keys.items()}
+        kept.update({key: "Textual" for key in TEXTUAL_KEYS})
         self.script_keys = {}
         for hotkey in self.script_host.hotkeys():
-            if hotkey.key in app_keys:
-                action = next((a for a, k in app.keys.items() if k == hotkey.key), "Textual")
-                app.notify(f"key {hotkey.key} is the app's ({action}); the script's "
-                           f"{hotkey.description or 'hotkey'} will not run",
+            label = hotkey.description or "hotkey"
+            if hotkey.key in kept:
+                app.notify(f"key {hotkey.key} is set to {kept[hotkey.key]} in [keys]; the "
+                           f"script's {label} will not run",
                            title=f"script {hotkey.script}", severity="warning", timeout=8)
                 continue
+            action = next((a for a, k in app.keys.items() if k == hotkey.key), None)
+            if action is not None:
+                app.notify(f"key {hotkey.key} now runs the script's {label} instead of "
+                           f"{action} (palette, or set it in [keys])",
+                           title=f"script {hotkey.script}", timeout=6)
             self.script_keys[hotkey.key] = hotkey.script
         names = ", ".join(script.name for script in result.scripts)
         log.info("scripts: %s; keys: %s", names or "none", ", ".join(self.script_keys) or "none")
@@ -88,9 +98,11 @@ class ScriptsMixin:
         app.notify(f"{count} script{'s' if count != 1 else ''} loaded", title="Scripts", timeout=3)
 
     def on_key(self, event: events.Key) -> None:
-        # Reaches the app after the focused widget; app bindings have had their turn.
+        # The app's on_key runs before its bindings: preventing the default
+        # keeps the binding the script took its key from from running too.
         if event.key in self.script_keys and self.script_host is not None:
             event.stop()
+            event.prevent_default()
             self.script_host.run_hotkey(event.key)
 
     def _stop_scripts(self) -> None:

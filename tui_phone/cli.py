@@ -233,11 +233,16 @@ def call_command(ctx: click.Context, uri: str, account: str | None, listen: str 
               help="PEM certificate of our TLS listener.")
 @click.option("--tls-key", type=click.Path(dir_okay=False), default=None,
               help="PEM private key of that certificate.")
+@click.option("--scripts", "script_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False),
+              help="Run the scripts in this folder (repeatable); they decide which calls "
+                   "to answer when one handles incoming_call.")
 @click.pass_context
 def answer_command(ctx: click.Context, account: str | None, listen: str | None, echo: bool,
                    play: str | None, record_dir: str | None, max_calls: int | None,
                    as_json: bool, sip_trace: bool, transport: str | None,
-                   tls_cert: str | None, tls_key: str | None) -> None:
+                   tls_cert: str | None, tls_key: str | None,
+                   script_dirs: tuple[str, ...]) -> None:
     """Auto-answer every incoming call until interrupted or --max-calls calls ended."""
     if echo and play:
         click.echo("error: --echo and --play exclude each other", err=True)
@@ -256,7 +261,8 @@ def answer_command(ctx: click.Context, account: str | None, listen: str | None, 
         phone = headless.start_answering(
             reactor, config, listen=address, echo=echo, play=play, record_dir=record_dir,
             max_calls=max_calls, out=out,
-            on_done=lambda: None if done.called else done.callback(None), tls=tls)
+            on_done=lambda: None if done.called else done.callback(None), tls=tls,
+            scripts=script_dirs)
         reactor.addSystemEventTrigger("before", "shutdown", phone.stop)
         await phone.start()
         host, port = phone.local_address()

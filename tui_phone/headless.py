@@ -246,16 +246,34 @@ async def run_register(reactor: Any, config: Config, account: Account, *, out: O
 def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | None,
                     echo: bool, play: str | None, record_dir: str | None,
                     max_calls: int | None, out: Output,
-                    on_done: Callable[[], None], tls: TlsFiles | None = None) -> Phone:
+                    on_done: Callable[[], None], tls: TlsFiles | None = None,
+                    scripts: tuple[str, ...] = ()) -> Phone:
     """Auto-answer every call; ``on_done`` runs after ``max_calls`` calls ended.
 
     Listens on UDP and TCP, or on UDP and TLS when ``tls`` names our certificate.
+    With ``scripts`` (folders), the user scripts run on this phone; when one of
+    them handles ``incoming_call`` the scripts decide which calls to answer.
+    Headless runs do not load the user's own scripts folder.
     """
     host, port = listen if listen is not None else config.phone.listen
     phone = Phone(config, reactor, audio=f"wav:{play}" if play else "null", echo=echo,
                   listen=(host, port), transports=(UDP, TLS) if tls else (UDP, TCP))
     _use_tls(phone, config.account(None), tls)
     ended = 0
+    auto_answer = True
+    if scripts:
+        from .scripts.host import ScriptHost
+        from .scripts.loader import ScriptLoader
+
+        def script_failed(script: str, text: str) -> None:
+            out.line(f"script {script} failed:\n{text.rstrip()}", event="script_error",
+                     script=script, traceback=text)
+
+        host = ScriptHost(phone, ScriptLoader(scripts, include_default=False),
+                          on_error=script_failed)
+        host.load()
+        host.attach()
+        auto_answer = not host.handles("incoming_call")
 
     def on_event(event: PhoneEvent) -> None:
         nonlocal ended
@@ -263,7 +281,8 @@ def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | N
             if record_dir is not None:
                 safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in event.call_id)
                 event.call.record(str(Path(record_dir) / f"{safe}.wav"))
-            event.call.answer()
+            if auto_answer:
+                event.call.answer()
         if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged, CallHoldChanged,
                               SipMessageLogged)):
             out.event(event)

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.tui.helpers import make_phone, until
 from tui_phone.app import PhoneApp
+from tui_phone.keymap import ACTIONS
 from tui_phone.echo_service import EchoService
 from tui_phone.history import History
 
@@ -19,9 +20,23 @@ from tui_phone.scripts import hotkey
 def call_echo(phone):
     phone.call("echo")
 
-@hotkey("f5", description="clashes with hold")
+@hotkey("ctrl+p", description="clashes with the command palette")
 def clash(phone):
     phone.notify("clash ran")
+'''
+
+# The example of issue 6, verbatim: F5 is hold/resume by default.
+ISSUE_EXAMPLE = '''
+from tui_phone.scripts import hotkey, on
+
+@hotkey("f5", description="Call the echo test")
+def call_echo(phone):
+    phone.call("echo")
+
+@on("incoming_call")
+def answer_friends(phone, call):
+    if call.remote_user in {"alice", "bob"}:
+        call.answer()
 '''
 
 ANSWER = '''
@@ -49,7 +64,8 @@ def greet(phone):
 '''
 
 
-def _app(reactor: Any, tmp_path: Path, scripts: dict[str, str]) -> PhoneApp:
+def _app(reactor: Any, tmp_path: Path, scripts: dict[str, str],
+         keys: dict[str, str] | None = None) -> PhoneApp:
     folder = tmp_path / "scripts"
     folder.mkdir()
     for name, text in scripts.items():
@@ -58,31 +74,67 @@ def _app(reactor: Any, tmp_path: Path, scripts: dict[str, str]) -> PhoneApp:
     return PhoneApp(phone, audio_line="audio: null (tests)",
                     echo=EchoService(reactor, rng=random.Random(2)),
                     history=History(tmp_path / "history.sqlite"), recordings_dir=tmp_path,
-                    script_dirs=[folder], user_scripts=False)
+                    script_dirs=[folder], user_scripts=False, keys=keys)
 
 
 def _messages(app: PhoneApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-def test_script_hotkey_places_a_call_and_app_keys_win(run: Any, reactor: Any,
-                                                      tmp_path: Path) -> None:
+def test_script_hotkey_places_a_call_and_textual_keys_win(run: Any, reactor: Any,
+                                                          tmp_path: Path) -> None:
     app = _app(reactor, tmp_path, {"call_echo": CALL_ECHO})
 
     async def body() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await until(pilot, lambda: app.echo.running and app.phone._started)
             assert app.script_keys == {"f13": "call_echo.py"}
-            assert any("key f5 is the app's (hold)" in m for m in _messages(app))
+            assert any("key ctrl+p is set to Textual" in m for m in _messages(app))
             await pilot.press("f13")
             await until(pilot, lambda: any(c.state == "connected" for c in app.calls.values()))
             [call] = app.calls.values()
             assert call.remote.startswith("sip:echo@127.0.0.1:")
-            await pilot.press("f5")  # the app's hold, not the script
+            await pilot.press("f5")  # the app's hold: no script took F5 here
             await until(pilot, lambda: call.on_hold)
             assert "clash ran" not in _messages(app)
             await pilot.press("ctrl+q")
         assert app.script_host._unsubscribe is None  # detached on quit
+
+    run(body())
+
+
+def test_the_issue_example_works_as_written(run: Any, reactor: Any, tmp_path: Path) -> None:
+    app = _app(reactor, tmp_path, {"friends": ISSUE_EXAMPLE})
+
+    async def body() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.echo.running and app.phone._started)
+            assert app.script_keys == {"f5": "friends.py"}
+            assert any("key f5 now runs the script's Call the echo test instead of hold"
+                       in m for m in _messages(app))
+            await pilot.press("f5")
+            await until(pilot, lambda: any(c.state == "connected" for c in app.calls.values()))
+            [call] = app.calls.values()
+            assert call.remote.startswith("sip:echo@127.0.0.1:")
+            assert not call.on_hold  # F5 ran the script, not hold
+            await pilot.press("ctrl+q")
+
+    run(body())
+
+
+def test_a_key_set_in_config_stays_the_apps(run: Any, reactor: Any, tmp_path: Path) -> None:
+    hold_action = next(a for a, k, _ in ACTIONS if k == "f5")
+    app = _app(reactor, tmp_path, {"friends": ISSUE_EXAMPLE}, keys={hold_action: "f5"})
+
+    async def body() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.echo.running and app.phone._started)
+            assert app.script_keys == {}
+            assert any(f"key f5 is set to {hold_action} in [keys]" in m for m in _messages(app))
+            await pilot.press("f5")
+            await pilot.pause(0.5)
+            assert not app.calls
+            await pilot.press("ctrl+q")
 
     run(body())
 
