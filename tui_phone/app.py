@@ -39,6 +39,7 @@ from .events import (
     CallReplaced,
     CallStateChanged,
     IncomingCall,
+    NatStatusChanged,
     PhoneEvent,
     RegistrationChanged,
     SipMessageLogged,
@@ -51,7 +52,7 @@ from .widgets.call_list import CallList, CallRow
 from .widgets.dialpad import Dialpad
 from .widgets.ladder import Ladder, LadderEntry
 from .widgets.rtp_stats import REFRESH_S, RtpStats
-from .widgets.status_bar import PhoneStatus, StatusBar
+from .widgets.status_bar import PhoneStatus, StatusBar, nat_status_line
 
 log = logging.getLogger(__name__)
 
@@ -251,8 +252,13 @@ class PhoneApp(CallControlMixin, ScriptsMixin, App[None]):
                 self.registration = event.state + ("" if event.status is None
                                                    else f" ({event.status} {event.reason})")
             self._refresh_status()
+        elif isinstance(event, NatStatusChanged):
+            self.nat_line = nat_status_line(event)
+            for warning in event.warnings:  # symmetric NAT, STUN or UPnP failures
+                self.notify(warning, title="NAT", severity="warning", timeout=10)
+            self._refresh_status()
 
-    # -- periodic refresh -------------------------------------------------------------
+    # -- periodic refresh -----------------------------------------------------------
     def _tick(self) -> None:
         self._refresh_calls()
         self._refresh_stats()
@@ -598,3 +604,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

@@ -61,3 +61,22 @@ def test_real_call_flags_and_stats_fields(run: Any, reactor: Any, tmp_path: Path
             await pilot.press("ctrl+q")
 
     run(body())
+
+
+def test_nat_status_and_symmetric_nat_warning_reach_the_ui(run: Any) -> None:
+    from tui_phone.events import NatStatusChanged
+    from tui_phone.widgets.status_bar import StatusBar
+
+    app = PhoneApp(FakePhone(), refresh_s=3600.0)
+    warning = "symmetric NAT: calls may have one-way audio; use a TURN relay or an outbound proxy"
+
+    async def body() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            app._on_phone_event(NatStatusChanged("203.0.113.9", 5060, "symmetric", "",
+                                                 (warning,)))
+            await pilot.pause()
+            assert app.nat_line == "nat: symmetric, public 203.0.113.9:5060"
+            assert warning in [n.message for n in app._notifications]
+            assert "nat: symmetric" in str(app.query_one(StatusBar).render())
+
+    run(body())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.widgets import Static
 
@@ -47,3 +48,13 @@ class StatusBar(Static):
 
 
 __all__ = ["PhoneStatus", "StatusBar"]
+
+
+def nat_status_line(event: Any) -> str:
+    """The status bar's NAT part: public address, NAT type, UPnP gateway."""
+    parts = [event.nat_type]
+    if event.public_ip:
+        parts.append(f"public {event.public_ip}:{event.public_port}")
+    if event.upnp:
+        parts.append(f"upnp {event.upnp}")
+    return "nat: " + ", ".join(parts)
