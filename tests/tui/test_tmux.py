@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# Switch to "-m tui_phone" once cli.py's group callback calls run_tui.
-COMMAND = f"{sys.executable} -m tui_phone"
+# The installed console script (pip puts it next to the interpreter: .venv/bin/tui-phone).
+BINARY = Path(sys.executable).with_name("tui-phone")
+COMMAND = str(BINARY)
 
 
 def _tmux(*args: str) -> str:
@@ -46,6 +47,9 @@ def _wait_for(session: str, pattern: str, timeout: float = 10.0) -> str:
 def _start(tmp_path: Path) -> tuple[str, Path]:
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed")
+    if not BINARY.exists():
+        pytest.fail(f"the tui-phone console script is not installed at {BINARY} "
+                    "(pip install -e . into this interpreter's environment)")
     session = f"tui-phone-{uuid.uuid4().hex[:8]}"
     env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
            "PYTHONPATH": str(ROOT), "TERM": "xterm-256color"}
