@@ -15,7 +15,12 @@ from typing import Any
 
 import click
 
-from . import __version__, headless
+from . import __version__
+from .lazy import lazy_module
+
+# The headless runs pull in the whole phone (Twisted, RTP, codecs); the
+# terminal UI paints before it needs them, so they load on first use.
+headless: Any = lazy_module("tui_phone.headless")
 from .sip import SipParseError, SipRequest, parse_message
 
 
@@ -105,7 +110,7 @@ def _reactor() -> Any:
 
 
 def _run(body: Callable[[Any], Coroutine[Any, Any, int]],
-         interrupted: int = headless.EXIT_USAGE) -> None:
+         interrupted: int | None = None) -> None:
     """Run ``body(reactor)`` on the reactor and exit with the status it returns
     (``interrupted`` when a signal stopped the reactor first)."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
@@ -113,7 +118,7 @@ def _run(body: Callable[[Any], Coroutine[Any, Any, int]],
     from twisted.internet.defer import Deferred
 
     reactor = _reactor()
-    status = [interrupted]
+    status = [headless.EXIT_USAGE if interrupted is None else interrupted]
 
     async def main(reactor: Any) -> None:
         try:

@@ -19,15 +19,16 @@ import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from twisted.internet.defer import Deferred
+from typing import TYPE_CHECKING, Any
 
 from .audio.errors import AudioError, AudioUnavailable
-from .audio.selection import choose_backend
 from .config import Config, ConfigError, load_config, resolve_password
-from .events import RegistrationChanged
 from .sip.routing import TCP, UDP
+
+if TYPE_CHECKING:  # the CLI imports this module at start-up: keep it light
+    from twisted.internet.defer import Deferred
+
+    from .events import RegistrationChanged
 
 OK, WARN, FAIL, OFF = "ok", "warn", "fail", "off"
 
@@ -87,8 +88,10 @@ def check_config(path: Path | None, report: Report) -> Config | None:
 
 
 def check_audio(config: Config, report: Report,
-                chooser: Callable[..., Any] = choose_backend) -> None:
+                chooser: Callable[..., Any] | None = None) -> None:
     """Which audio backend the phone would use, and why."""
+    if chooser is None:
+        from .audio.selection import choose_backend as chooser
     spec = config.phone.audio
     try:
         choice = chooser(spec, call_from_thread=lambda f, *a, **k: f(*a, **k))
