@@ -10,20 +10,15 @@ dict.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 import random
-import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..events import CallEnded, CallStateChanged, IncomingCall, PhoneEvent
+from .phone_scenarios import main as run_scenario_module
 from .scenario_tools import sleep, wait_until
 
-SCENARIO_TIMEOUT = 40.0
 
 CONFIG = """
 [accounts.{name}]
@@ -125,37 +120,8 @@ async def scenario_answering_machine(reactor: Any, args: dict[str, Any]) -> dict
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run one scenario on the asyncio reactor and print its result as JSON."""
-    argv = sys.argv[1:] if argv is None else argv
-    name, raw = argv[0], argv[1] if len(argv) > 1 and not argv[1].startswith("--") else "{}"
-    scenario = globals().get(f"scenario_{name}")
-    if scenario is None:
-        raise SystemExit(f"unknown scenario {name!r}")
-    from twisted.internet import asyncioreactor
-
-    asyncioreactor.install(asyncio.new_event_loop())
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from twisted.internet import task
-    from twisted.internet.defer import Deferred
-
-    outcome: dict[str, Any] = {}
-
-    async def run(reactor: Any) -> None:
-        try:
-            running = Deferred.fromCoroutine(scenario(reactor, json.loads(raw)))
-            running.addTimeout(SCENARIO_TIMEOUT, reactor)
-            outcome.update(await running)
-        except BaseException as error:  # noqa: BLE001 - report everything, timeouts too
-            outcome["error"] = f"{type(error).__name__}: {error}"
-            outcome["traceback"] = traceback.format_exc()
-
-    try:
-        task.react(lambda reactor: Deferred.fromCoroutine(run(reactor)))
-    except SystemExit as done:
-        sys.stdout.write(json.dumps(outcome, default=str) + "\n")
-        sys.stdout.flush()
-        raise SystemExit(1 if "error" in outcome else 0) from done
+    """Run one scenario of this module (phone_scenarios' runner, on our scenarios)."""
+    run_scenario_module(argv, namespace=globals())
 
 
 if __name__ == "__main__":
