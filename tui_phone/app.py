@@ -460,6 +460,15 @@ class PhoneApp(CallControlMixin, ScriptsMixin, App[None]):
         stats = self.query_one(RtpStats)
         stats.display = not stats.display
 
+    def action_doctor(self) -> None:
+        from .doctor import live_report
+        from .screens.doctor import DoctorScreen
+
+        if isinstance(self.screen, DoctorScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(DoctorScreen(live_report(self.config, self.phone)))
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)

@@ -220,6 +220,52 @@ def check_upnp(config: Config, report: Report) -> None:
         mapper.stop()
 
 
+def live_report(config: Config, phone: Any) -> Report:
+    """The doctor's report for a phone that is already running (the TUI's panel).
+
+    It sends nothing: listening addresses, registrations and NAT come from the
+    running phone instead of a new REGISTER or STUN query.
+    """
+    report = Report()
+    where = str(config.source) if config.source is not None else "none found: embedded default"
+    report.add("config", OK, f"{where}; accounts: {', '.join(config.accounts)}")
+    for warning in config.warnings:
+        report.add("config", WARN, warning)
+    check_audio(config, report)
+    check_tls(config, report)
+    check_passwords(config, report)
+    for transport in phone.transports:
+        try:
+            host, port = phone.local_address(transport)
+        except Exception as error:  # noqa: BLE001 - not listening on it (yet)
+            report.add(f"listen {transport.lower()}", FAIL, str(error))
+        else:
+            report.add(f"listen {transport.lower()}", OK, f"{host}:{port}")
+    registrars = [a for a in config.accounts.values() if a.registrar_uri is not None]
+    if not registrars:
+        report.add("registration", OFF, "no account has a registrar")
+    for account in registrars:
+        registration = phone.registrations.get(account.name)
+        state = "not started" if registration is None else str(registration.state)
+        status = getattr(registration, "last_status", None)
+        detail = f"{state} at {account.registrar_uri}"
+        if status is not None:
+            detail += f" (last {status} {getattr(registration, 'last_reason', '')})".rstrip()
+        good = state == "registered"
+        report.add(f"registration {account.name}", OK if good else
+                   WARN if state in ("registering", "not started") else FAIL, detail)
+    if phone.nat is None:
+        report.add("nat", OFF, "no STUN server and no UPnP configured ([nat])")
+    else:
+        status = phone.nat.status
+        status = status() if callable(status) else status
+        lines = status.describe()
+        report.add("nat", OK, "; ".join(lines))
+        for warning in status.warnings:
+            report.add("nat", WARN, warning)
+    return report
+
+
 async def run_doctor(config_path: Path | None, reactor: Any, *, network: bool = True,
                      timeout: float = 10.0) -> Report:
     """Every check, in order; the network checks are skipped when the config is bad."""

@@ -27,12 +27,13 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("stats", "ctrl+t", "Show / hide the RTP stats"),
     ("theme", "ctrl+y", "Next theme"),
     ("reload_scripts", "ctrl+f", "Reload the scripts"),
+    ("doctor", "ctrl+d", "Doctor: check the set-up"),
     ("quit", "ctrl+q", "Quit (hang up, un-register)"),
 )
 FOOTER_ACTIONS = frozenset({"help", "answer", "hangup", "hold", "ladder", "quit"})
 # Bindings that work whatever has focus (an Input would otherwise eat ctrl+r / ctrl+g ...).
 PRIORITY_ACTIONS = frozenset({"quit", "help", "dial", "redial", "ladder", "stats", "theme",
-                              "next_call", "previous_call", "reload_scripts"})
+                              "next_call", "previous_call", "reload_scripts", "doctor"})
 
 
 __all__ = ["ACTIONS", "FOOTER_ACTIONS", "PRIORITY_ACTIONS"]

@@ -83,3 +83,30 @@ def test_theme_switch(run: Any, reactor: Any, tmp_path: Path) -> None:
             await pilot.press("ctrl+q")
 
     run(body())
+
+
+def test_doctor_panel_shows_the_running_phones_report(run: Any, reactor: Any,
+                                                      tmp_path: Path) -> None:
+    from tests.tui.helpers import make_app, until
+    from tui_phone.screens.doctor import DoctorScreen
+
+    app = make_app(reactor, tmp_path)
+
+    async def body() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until(pilot, lambda: app.phone._started)
+            await pilot.press("ctrl+d")
+            await pilot.pause()
+            assert isinstance(app.screen, DoctorScreen)
+            checks = {c.name: (c.status, c.detail) for c in app.screen.report.checks}
+            host, port = app.phone.local_address()
+            assert checks["listen udp"] == ("ok", f"{host}:{port}")
+            assert checks["registration"][0] == "off"
+            assert checks["nat"][0] == "off"
+            assert checks["audio"][1].startswith("audio: ")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, DoctorScreen)
+            await pilot.press("ctrl+q")
+
+    run(body())
