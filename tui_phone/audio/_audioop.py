@@ -25,6 +25,7 @@ byteswap = audioop.byteswap
 lin2alaw = audioop.lin2alaw
 lin2lin = audioop.lin2lin
 lin2ulaw = audioop.lin2ulaw
+maxabs = audioop.max  # the largest absolute sample value
 mul = audioop.mul
 ratecv = audioop.ratecv
 rms = audioop.rms
@@ -42,6 +43,7 @@ __all__ = [
     "lin2alaw",
     "lin2lin",
     "lin2ulaw",
+    "maxabs",
     "mul",
     "ratecv",
     "rms",

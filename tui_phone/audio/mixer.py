@@ -23,10 +23,11 @@ joined into one buffer and every pass runs over all of them at once:
 
 * *Narrow path*, the usual one.  ``S`` is summed at width 2 as a tree of
   block-wise ``add`` calls (18 frames: 5 calls).  A partial sum that reached
-  the 16-bit limits may have clipped; the high bytes of each partial sum say
-  whether any sample came within 256 of a limit, and then the wide path below
-  is used instead (once they say that the partial sums are too small to get
-  there even all added up, the rest of the tree goes unchecked).  Otherwise ``S`` is exact and within +-32511, and
+  the 16-bit limits may have clipped; the peak of each partial sum
+  (``audioop.max``, one C pass) says whether any sample came within 256 of a
+  limit, and then the wide path below is used instead (once ``count * peak``
+  cannot get there, the rest of the tree goes unchecked).  Otherwise ``S`` is
+  exact and within +-32511, and
   ``clip16(S - n_i) = clip16((S + 1) + ~n_i)``
   (two's complement: ``-n = ~n + 1``) is one saturating width-2 ``add`` of
   the complemented frames (a byte ``translate``, exact even for -32768,
@@ -45,7 +46,6 @@ is until the tick.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -58,9 +58,6 @@ CONFERENCE_RATES = (8000, 16_000, 48_000)
 WIDE = 4  # bytes per sample while summing on the wide path
 _NARROW_TO_WIDE = 2.0**-16  # undoes lin2lin(2 -> 4)'s shift by 16 bits
 _WIDE_TO_NARROW_NEGATED = -(2.0**16)
-_HIGH_BYTE = 1 if sys.byteorder == "little" else 0  # audioop's PCM is in the host's order
-_HIGH_7F = b"\x7f"  # high byte of the samples near +32767
-_HIGH_80 = b"\x80"  # high byte of the samples near -32768
 _COMPLEMENT = bytes(255 - value for value in range(256))  # bytes.translate: ~x, sample-wise
 
 ParticipantId = TypeVar("ParticipantId", bound=Hashable)
@@ -250,7 +247,7 @@ def _narrow_sum(joined: bytes, count: int, frame_bytes: int) -> bytes | None:
     cannot come near the limits, the remaining levels go unchecked.
     """
     if count == 1:
-        return None if _near_limits(joined[_HIGH_BYTE::SAMPLE_WIDTH]) else joined
+        return None if _audioop.maxabs(joined, SAMPLE_WIDTH) >= _NEAR_LIMIT else joined
     total = joined
     blocks = memoryview(joined)
     checked = True
@@ -262,35 +259,18 @@ def _narrow_sum(joined: bytes, count: int, frame_bytes: int) -> bytes | None:
             total += blocks[2 * edge :]
         count = half + count % 2
         if checked:
-            high = total[_HIGH_BYTE::SAMPLE_WIDTH]
-            if _near_limits(high):
-                return None
-            checked = not _all_below(high, count)
+            peak = _audioop.maxabs(total, SAMPLE_WIDTH)
+            if peak >= _NEAR_LIMIT:
+                return None  # within 256 of a limit, or at it (it may have clipped)
+            # Once count * peak cannot come near a limit, no later level can either.
+            checked = count * peak >= _NEAR_LIMIT
         blocks = memoryview(total)
     return total
 
 
-def _near_limits(high: bytes) -> bool:
-    """True if a sample is within 256 of a 16-bit limit, or at it (clipped).
-
-    ``high`` is the high bytes of the samples (0x7f: 32512..32767, 0x80:
-    -32768..-32513): a strided copy and two byte searches, about a
-    nanosecond a sample.
-    """
-    return _HIGH_7F in high or _HIGH_80 in high
-
-
-def _all_below(high: bytes, terms: int) -> bool:
-    """True if ``terms`` samples like these cannot add up to within 256 of a limit.
-
-    That is when every ``|x| < 256 k`` with ``terms * 256 k <= 32512``.
-    """
-    limit = 127 // terms
-    return limit > 0 and not high.translate(None, _SMALL_HIGH_BYTES[limit])
-
-
-# _SMALL_HIGH_BYTES[k]: the high bytes of the samples in -256k..256k-1.
-_SMALL_HIGH_BYTES = [bytes([*range(k), *range(256 - k, 256)]) for k in range(128)]
+# A partial sum whose peak reaches this (within 256 of +-32768) may have
+# clipped, or the narrow path's +1 could overflow: take the exact wide path.
+_NEAR_LIMIT = 32512
 
 
 def _mix_wide(joined: bytes, count: int, frame_bytes: int) -> bytes:
