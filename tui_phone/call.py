@@ -101,6 +101,7 @@ class Call:
         self._target: Target | None = None
         self._dialogs: InviteDialogSet | None = None
         self._provisional = False
+        self._ringing = False  # we sent 180 for an incoming call
         self._cancel_wanted = False
         self._auth_sent: dict[str, Credentials] = {}
         self._acks: dict[int, SipRequest] = {}
@@ -164,7 +165,7 @@ class Call:
         invite = new_request(
             "INVITE", target, local, NameAddress(target), self.call_id, 1,
             with_branch(self.ua.via(self.transport), ids.branch()),
-            contact=self.ua.contact(self.account.aor.user, self.transport),
+            contact=self._contact(),
             route_set=route_set, body=bytes(offer), content_type=SDP,
             extra_headers=[("Allow", ALLOW), ("Supported", ", ".join(SUPPORTED)), *headers],
         )
@@ -260,12 +261,12 @@ class Call:
 
     # -- incoming ----------------------------------------------------------------------
     def incoming(self, request: SipRequest, transaction: ServerTransaction, source: Source) -> None:
-        """Take a new INVITE: prepare the answer, ring (180), tell the phone."""
+        """Take a new INVITE: the dialog and the SDP answer, ready for :meth:`answer`."""
         self._invite, self._server_txn, self._source = request, transaction, source
         local_tag = self.ua.ids.tag()
         try:
             self.dialog = Dialog.from_uas(
-                request, local_tag, contact=self.ua.contact(self.account.aor.user, self.transport),
+                request, local_tag, contact=self._contact(),
                 local_via=self.ua.via(self.transport), over_tls=False,
             )
         except DialogRequestError as error:
@@ -286,7 +287,17 @@ class Call:
                 self._end(400, "Bad SDP", "local")
                 return
             self._pending_negotiated = negotiated
-        self._respond_invite(180)
+
+    def ring(self) -> None:
+        """Tell the caller we ring (180), once, unless the call was answered or refused.
+
+        RFC 3261 13.3.1.1: a UAS that answers at once need not send a
+        provisional response, so the phone calls this only when the incoming
+        call was not answered while it was announced.
+        """
+        if self.state is CallState.INCOMING and not self._ringing:
+            self._ringing = True
+            self._respond_invite(180)
 
     def answer(self) -> None:
         """Answer a ringing incoming call: 200 OK with our SDP (RFC 3261 13.3.1.4)."""
@@ -320,7 +331,7 @@ class Call:
         response = build_response(self._invite, status, reason, to_tag=tag,
                                   body=body, content_type=SDP if body else None)
         if 100 < status < 300:
-            response.headers.add("Contact", self.ua.contact(self.account.aor.user, self.transport))
+            response.headers.add("Contact", self._contact())
             response.headers.add("Allow", ALLOW)
         for name, value in headers or ():
             response.headers.add(name, value)
@@ -465,6 +476,10 @@ class Call:
     # -- helpers ----------------------------------------------------------------------
     def _digest(self) -> DigestClient | None:
         return self.phone.digest_for(self.account)
+
+    def _contact(self) -> str:
+        """Our Contact for this call's account and transport."""
+        return self.ua.contact(self.phone.aor_user(self.account), self.transport)
 
     def _dialog_target(self, dialog: Dialog) -> Target:
         return self.ua.target_for(dialog.remote_target, dialog.route_set, self.transport)

@@ -30,6 +30,8 @@ from .call import Call, CallState
 from .config import Account, Config, resolve_password
 from .events import IncomingCall, PhoneEvent, RegistrationChanged, SipMessageLogged
 from .media import CallMedia
+from .rtp.portpool import RtpPortPool
+from .rtp.session import RtpSession, RtpSessionError
 from .sip.auth import DigestClient
 from .sip.errors import SipParseError
 from .sip.ids import IdGenerator
@@ -118,6 +120,8 @@ class Phone:
         self._refresh: dict[str, Any] = {}
         self._registered: dict[str, Deferred[RegistrationChanged]] = {}
         self._linger: list[Any] = []
+        self._ports: RtpPortPool | None = None  # opened RTP sessions for the next calls
+        self._aor_users: dict[str, str | None] = {}  # account URI -> user part of its AOR
         self._started = False
         self.nat: Any = None  # a NatManager when [nat] asks for STUN or UPnP (issue 6)
         if config.nat.stun_server is not None or config.nat.upnp:
@@ -154,6 +158,11 @@ class Phone:
         host, port = self.listen_address
         self.ua.listen(host, port, self.transports)
         self._started = True
+        if self._ports is None:
+            self._ports = RtpPortPool(self.reactor, lambda: RtpSession(self.reactor, rng=self.rng),
+                                      host=self._media_host(),
+                                      port_range=self.config.phone.rtp_port_range)
+            self._ports.fill()
         if self.nat is not None:
             lan_ip, sip_port = self.ua.local_address(self.transports[0])
             started = self.nat.start(sip_port, lan_ip)
@@ -192,6 +201,9 @@ class Phone:
                 if handle.active():
                     handle.cancel()
             stopped = self.ua.stop()
+            if self._ports is not None:
+                ports, self._ports = self._ports, None
+                stopped.addBoth(lambda outcome: ports.close().addBoth(lambda _: outcome))
             if self.nat is not None:
                 stopped.addBoth(lambda outcome: self.nat.stop().addCallback(lambda _: outcome))
             return stopped
@@ -295,8 +307,12 @@ class Phone:
         chosen = self.account(account)
         target = uri if isinstance(uri, SipUri) else parse_target(uri)
         transport = self.transport_for(chosen)
+        try:
+            media = self._new_media(None)
+        except RtpSessionError as error:
+            raise PhoneError(f"cannot place the call: {error}") from None
         call = Call(self, chosen, outgoing=True, call_id=self.ua.ids.call_id(),
-                    remote=str(target), transport=transport, media=self._new_media(None))
+                    remote=str(target), transport=transport, media=media)
         self._track(call)
         proxy = chosen.outbound_proxy_uri
         route_set: tuple[str, ...] = () if proxy is None else (f"<{proxy};lr>",)
@@ -310,10 +326,18 @@ class Phone:
 
         return Conference(self, calls)
 
+    def _media_host(self) -> str:
+        return self.ua.local_address(UDP)[0] if UDP in self.transports else self.listen_address[0]
+
     def _new_media(self, call: Call | None) -> CallMedia:
-        host = self.ua.local_address(UDP)[0] if UDP in self.transports else self.listen_address[0]
+        """The media of a new call, on a pooled RTP session (raises RtpSessionError
+        when the port range has no free pair)."""
+        host = self._media_host()
+        pool = self._ports
+        session = pool.take() if pool is not None and pool.host == host else None
         media = CallMedia(self.reactor, host=host, port_range=self.config.phone.rtp_port_range,
-                          audio=self._audio_factory(), echo=self.echo, rng=self.rng)
+                          audio=self._audio_factory(), echo=self.echo, rng=self.rng,
+                          session=session)
         if self.nat is not None:
             if self.nat.behind_nat:
                 media.advertised = self.nat.advertised(host, media.port)
@@ -355,18 +379,33 @@ class Phone:
 
             self.ua.respond(transaction, build_response(request, 486, to_tag=self.ua.ids.tag()))
             return
-        call = self.incoming_call(request, transaction, source)
+        try:
+            call = self.incoming_call(request, transaction, source)
+        except RtpSessionError as error:
+            # RFC 3261 21.5.4: we cannot take a call now (no free RTP port pair).
+            log.warning("refusing an INVITE from %s: %s", source.remote, error)
+            from .sip.message import build_response
+
+            refusal = build_response(request, 503, to_tag=self.ua.ids.tag())
+            refusal.headers.add("Warning", f'399 - "{str(error)[:150]}"')
+            self.ua.respond(transaction, refusal)
+            return
         if call.state is CallState.INCOMING:
             self.emit(IncomingCall(call, call.call_id, call.remote, call.account.name))
+            # Not answered at once by a subscriber: it rings (RFC 3261 13.3.1.1). A
+            # call answered right away gets its 200 OK alone, with no 180 before it.
+            call.ring()
 
     def incoming_call(self, request: SipRequest, transaction: ServerInviteTransaction,
                       source: Source) -> Call:
-        """A Call for a new INVITE, tracked and ringing (or already refused)."""
+        """A Call for a new INVITE, tracked and ready to answer (or already refused);
+        :meth:`Call.ring` sends the 180. Raises RtpSessionError when no RTP port
+        pair is free."""
         account = self._account_for(request)
         transport = TCP if source.transport == TCP and TCP in self.transports else UDP
+        media = self._new_media(None)
         call = Call(self, account, outgoing=False, call_id=request.call_id or "",
-                    remote=str(request.from_addr.uri), transport=transport,
-                    media=self._new_media(None))
+                    remote=str(request.from_addr.uri), transport=transport, media=media)
         self._track(call)
         call.incoming(request, transaction, source)
         return call
@@ -374,9 +413,17 @@ class Phone:
     def _account_for(self, request: SipRequest) -> Account:
         user = request.uri.user if isinstance(request.uri, SipUri) else None
         for account in self.config.accounts.values():
-            if account.aor.user == user:
+            if self.aor_user(account) == user:
                 return account
         return self.account(None)
+
+    def aor_user(self, account: Account) -> str | None:
+        """The user part of an account's address of record (parsed once per URI)."""
+        try:
+            return self._aor_users[account.uri]
+        except KeyError:
+            user = self._aor_users[account.uri] = account.aor.user
+            return user
 
     def _track(self, call: Call) -> None:
         self.calls.append(call)

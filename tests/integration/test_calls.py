@@ -24,8 +24,9 @@ def test_call_answer_media_and_hangup_by_either_side(hangup_by: str) -> None:
         assert side["rx"] >= 40 and side["tx"] >= 40 and side["lost"] == 0
     assert caller["by"] == ("local" if hangup_by == "caller" else "remote")
     assert callee["by"] == ("remote" if hangup_by == "caller" else "local")
-    assert result["caller_states"] == ["ringing", "connected", "ended"]
-    assert result["callee_sip"] == ["INVITE", "180", "200", "ACK", "BYE", "200"]
+    # Answered at once: the 200 OK alone, no 180 before it (RFC 3261 13.3.1.1).
+    assert result["caller_states"] == ["connected", "ended"]
+    assert result["callee_sip"] == ["INVITE", "200", "ACK", "BYE", "200"]
 
 
 def test_cancel_before_answer_gives_487_on_both_sides() -> None:

@@ -26,7 +26,7 @@ PORTS = (5070, 5072)  # inside the namespace: nothing else listens there
 
 #: What a UA (not a proxy, not a registrar) answers, per RFC 4475 and RFC 3261 8.2.
 #: A tuple lists the answers the RFC accepts; None: the message must be dropped.
-#: For INVITEs the final answer is listed (auto-answer: 200 after 180).
+#: For INVITEs the final answer is listed (auto-answer: a 200 at once, no 180).
 EXPECTED: dict[str, int | tuple[int, ...] | None] = {
     # 3.1.1 valid messages
     "wsinv": 481,            # INVITE with a To tag and no such dialog (RFC 3261 12.2.2)

@@ -310,6 +310,16 @@ class MediaDescription(_HasAttributes):
         conn = self.connection(session)
         return conn is not None and conn.is_unspecified
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> MediaDescription:
+        # Field by field: copy.deepcopy's generic walk cost an SDP answer more
+        # than building it (attributes are tuples of strings, shared as they are).
+        return MediaDescription(
+            self.media, self.port, self.proto, list(self.formats), self.port_count,
+            self.information, [_copy_connection(c) for c in self.connections],
+            [Bandwidth(b.bwtype, b.bandwidth) for b in self.bandwidths], self.key,
+            list(self.attributes),
+        )
+
     def _lines(self) -> list[str]:
         lines = [f"m={self.media_line}"]
         if self.information is not None:
@@ -320,6 +330,11 @@ class MediaDescription(_HasAttributes):
             lines.append(f"k={self.key}")
         lines += [_attribute_line(a) for a in self.attributes]
         return lines
+
+
+def _copy_connection(connection: Connection) -> Connection:
+    c = connection
+    return Connection(c.nettype, c.addrtype, c.address, c.ttl, c.number)
 
 
 def _attribute_line(attribute: Attribute) -> str:
@@ -391,6 +406,20 @@ class SessionDescription(_HasAttributes):
             except SdpParseError as exc:
                 raise SdpParseError(f"line {number}: {exc.reason}") from None
         return builder.finish()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SessionDescription:
+        # Field by field, as MediaDescription.__deepcopy__.
+        o = self.origin
+        return SessionDescription(
+            Origin(o.username, o.sess_id, o.sess_version, o.nettype, o.addrtype, o.address),
+            self.session_name, self.version, self.information, self.uri, list(self.emails),
+            list(self.phones),
+            None if self.connection is None else _copy_connection(self.connection),
+            [Bandwidth(b.bwtype, b.bandwidth) for b in self.bandwidths],
+            [Timing(t.start, t.stop, list(t.repeats)) for t in self.timings],
+            self.zone_adjustments, self.key, list(self.attributes),
+            [md.__deepcopy__(memo) for md in self.media], self.line_ending,
+        )
 
     def __bytes__(self) -> bytes:
         lines = [f"v={self.version}", f"o={self.origin}", f"s={self.session_name}"]

@@ -137,7 +137,8 @@ class SdpSession:
         )
         answer = self._stamp(answer)
         self._audio_index = next(i for i, md in enumerate(answer.media) if not md.rejected)
-        self._layout = copy.deepcopy(answer.media)
+        assert self._last_sent is not None
+        self._layout = self._last_sent.media  # our own copy, never changed in place
         self._bind(offer.media[self._audio_index], answer.media[self._audio_index])
         self._negotiated = negotiated
         return answer, negotiated

@@ -144,6 +144,8 @@ class UserAgent:
         self.advertise: Callable[[str, int], tuple[str, int]] | None = None
         self._handlers: dict[ClientTransaction, ClientHandler] = {}
         self._timers: dict[tuple[Transaction, str], Any] = {}
+        #: Contact values made so far, by (user, transport, host, port).
+        self._contacts: dict[tuple[str | None, str, str, int], str] = {}
         #: (certificate, key) PEM files for TLS listeners; None: no TLS listener.
         self.tls_certificate: tuple[str, str] | None = None
         #: How outgoing TLS connections check the server (None: verify, system CAs).
@@ -177,10 +179,16 @@ class UserAgent:
         host, port = self.local_address(transport)
         if self.advertise is not None:
             host, port = self.advertise(host, port)
-        uri = SipUri(user=user or None, host=host, port=port)
-        if transport.upper() != UDP:
-            uri = uri.replace(params={"transport": transport.lower()})
-        return f"<{uri}>"
+        key = (user, transport, host, port)
+        text = self._contacts.get(key)
+        if text is None:
+            uri = SipUri(user=user or None, host=host, port=port)
+            if transport.upper() != UDP:
+                uri = uri.replace(params={"transport": transport.lower()})
+            if len(self._contacts) >= 64:
+                self._contacts.clear()
+            text = self._contacts[key] = f"<{uri}>"
+        return text
 
     def new_branch(self) -> str:
         """A fresh RFC 3261 branch."""

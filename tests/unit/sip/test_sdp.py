@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -715,6 +717,38 @@ def test_generated_descriptions_round_trip(sd: SessionDescription) -> None:
     parsed = SessionDescription.parse(data)
     assert parsed == sd
     assert bytes(parsed) == data
+
+
+def _mutable_parts(sd: SessionDescription) -> list[object]:
+    """Every list and dataclass inside ``sd`` that a holder of it could change."""
+    parts: list[object] = [sd, sd.origin, sd.emails, sd.phones, sd.bandwidths, *sd.bandwidths,
+                           sd.timings, *sd.timings, *(t.repeats for t in sd.timings),
+                           sd.attributes, sd.media]
+    if sd.connection is not None:
+        parts.append(sd.connection)
+    for md in sd.media:
+        parts += [md, md.formats, md.connections, *md.connections, md.bandwidths,
+                  *md.bandwidths, md.attributes]
+    return parts
+
+
+@settings(max_examples=200)
+@given(_SESSION)
+def test_deepcopy_is_equal_and_shares_nothing_mutable(sd: SessionDescription) -> None:
+    copied = copy.deepcopy(sd)
+    assert copied == sd and bytes(copied) == bytes(sd)
+    originals = {id(part) for part in _mutable_parts(sd)}
+    assert not originals & {id(part) for part in _mutable_parts(copied)}
+
+
+def test_deepcopy_keeps_every_field() -> None:
+    sd = SessionDescription.parse(ALL_FIELDS)
+    copied = copy.deepcopy(sd)
+    for name in (f.name for f in dataclasses.fields(SessionDescription)):
+        assert getattr(copied, name) == getattr(sd, name), name
+    for ours, theirs in zip(copied.media, sd.media, strict=True):
+        for name in (f.name for f in dataclasses.fields(MediaDescription)):
+            assert getattr(ours, name) == getattr(theirs, name), name
 
 
 # Hygiene ------------------------------------------------------------------------

@@ -71,6 +71,7 @@ InvalidHandler = Callable[[bytes, SipParseError, Source], None]
 LogHandler = Callable[[LoggedMessage], None]
 # STUN messages start with 00 or 01 and carry this cookie (RFC 5389 6).
 _STUN_COOKIE = b"\x21\x12\xa4\x42"
+_IP_CACHE_SIZE = 1024  # hosts remembered by TransportLayer._ip before it starts afresh
 
 
 def _tls() -> ModuleType:
@@ -151,6 +152,8 @@ class TransportLayer:
         self._keepalives: list[KeepAliveHandle] = []
         self._next_connection_id = 1
         self._stopped = False
+        #: host text -> its normalized IP address, or None for a name (see _ip).
+        self._ips: dict[str, str | None] = {}
 
     # -- listeners --------------------------------------------------------------
     def listen_udp(self, host: str, port: int) -> tuple[str, int]:
@@ -240,8 +243,9 @@ class TransportLayer:
             raise TransportError("the transport layer is stopped")
         host, port = bare_host(destination.host), destination.port
         if transport == UDP:
-            if ip_address(host) is not None:
-                self._send_datagram(data, normalize_host(host), port, destination.local)
+            ip = self._ip(host)
+            if ip is not None:
+                self._send_datagram(data, ip, port, destination.local)
                 return succeed(None)
             local = destination.local
 
@@ -268,14 +272,42 @@ class TransportLayer:
         except Exception:  # noqa: BLE001 - a UI callback must not break the transport
             logger.exception("on_log failed")
 
+    def _ip(self, host: str) -> str | None:
+        """``host`` as a normalized IP address, None for a host name.
+
+        :func:`~tui_phone.sip.routing.ip_address` parses with the ipaddress
+        module; the few hosts a phone talks to are remembered, since every
+        message sent and received needs this.
+        """
+        ips = self._ips
+        try:
+            return ips[host]
+        except KeyError:
+            pass
+        address = ip_address(host)
+        if len(ips) >= _IP_CACHE_SIZE:
+            ips.clear()
+        ips[host] = ip = None if address is None else str(address)
+        return ip
+
+    def _normalized(self, host: str) -> str:
+        """:func:`~tui_phone.sip.routing.normalize_host`, remembered for IP addresses."""
+        ip = self._ip(host)
+        return ip if ip is not None else normalize_host(host)
+
+    def _is_ipv6(self, host: str) -> bool:
+        # A normalized IPv6 address has a colon, an IPv4 one (mapped ones too) has none.
+        ip = self._ip(host)
+        return ip is not None and ":" in ip
+
     def _udp_endpoint(self, ip: str, local: tuple[str, int] | None) -> tuple[tuple[str, int], _UdpEndpoint]:
         if local is not None:
-            key = (normalize_host(local[0]), local[1])
+            key = (self._normalized(local[0]), local[1])
             if key in self._udp:
                 return key, self._udp[key]
-        ipv6 = is_ipv6(ip)
+        ipv6 = self._is_ipv6(ip)
         for address, endpoint in self._udp.items():
-            if is_ipv6(address[0]) == ipv6:
+            if self._is_ipv6(address[0]) == ipv6:
                 return address, endpoint
         raise NoListenerError(f"no UDP listener on {'IPv6' if ipv6 else 'IPv4'} to send to {ip}")
 
@@ -421,7 +453,7 @@ class TransportLayer:
     def _datagram_received(self, endpoint: _UdpEndpoint, data: bytes,
                            addr: tuple[str, int]) -> None:
         local = endpoint.local
-        source = Source(UDP, (normalize_host(addr[0]), addr[1]), local)
+        source = Source(UDP, (self._normalized(addr[0]), addr[1]), local)
         if not data.strip(b"\r\n"):
             return  # a CRLF keep-alive from a peer's NAT binding refresh
         if data[:1] in (b"\x00", b"\x01") and data[4:8] == _STUN_COOKIE:
