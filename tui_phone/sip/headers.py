@@ -200,7 +200,14 @@ _UNFOLD_RE = re.compile(r"[ \t]*\r\n[ \t]+")
 def _lookup_pattern(key: str) -> re.Pattern[str]:
     """The regex that finds the start of a header's value in a header section."""
     names = [re.escape(key)] + [re.escape(c) for c, long in COMPACT_FORMS.items() if long == key]
-    return re.compile(r"\r\n(?:" + "|".join(names) + r")[ \t]*:[ \t]*", re.I)
+    # Group 1: the value without surrounding blanks, when the line ends in a
+    # CRLF not followed by a continuation line (or ends the section). It is
+    # None for a folded field or a bare CR: then splitting the section decides.
+    return re.compile(
+        r"\r\n(?:" + "|".join(names) + r")[ \t]*:[ \t]*"
+        r"(?:([^\r]*[^\r \t]|)[ \t]*(?:\r\n(?![ \t])|\Z)|)",
+        re.I,
+    )
 
 
 # Read-only table built once: the lookup regex of every well-known header.
@@ -214,7 +221,6 @@ _LOOKUPS: dict[str, re.Pattern[str]] = {
 _LOOKUP_BY_NAME: dict[str, tuple[Any, bool]] = {
     name: (_LOOKUPS[key].search, key in LIST_HEADERS) for name, key in _KNOWN_KEYS.items()
 }
-_WSP = (" ", "\t")
 
 
 def _lookup(name: str) -> tuple[Any, bool]:
@@ -404,22 +410,18 @@ class Headers:
         """
         if self._fields is None:
             # Lazy path: find the first field by a regex over the raw section.
-            search, is_list = _LOOKUP_BY_NAME.get(name) or _lookup(name)
-            head = self._head
-            match = search(head, self._offset)
+            try:
+                search, is_list = _LOOKUP_BY_NAME[name]
+            except KeyError:
+                search, is_list = _lookup(name)
+            # (From the start: no "\r\n" comes before the end of the start line.)
+            match = search(self._head)
             if match is None:
                 return default
-            start = match.end()
-            end = head.find("\r\n", start)
-            value = head[start:end] if end >= 0 else head[start:]
-            # A folded field, or a bare CR or LF (which makes the section
-            # invalid): splitting the section handles or reports it.
-            if (
-                (end < 0 or head[end + 2 : end + 3] not in _WSP)
-                and "\r" not in value
-                and "\n" not in value
-            ):
-                value = value.rstrip(" \t")
+            value = match[1]
+            # Not a folded field, nor a bare CR or LF (which makes the section
+            # invalid): otherwise splitting the section handles or reports it.
+            if value is not None and "\n" not in value:
                 if is_list and "," in value:
                     return split_comma_list(value)[0]
                 return value

@@ -45,6 +45,8 @@ _WSP = (" ", "\t")
 # The first characters c with c[:4].upper() == "SIP/" possible: "ſ" (U+017F) upper-cases to "S".
 _STATUS_LINE_START = ("S", "s", "\u017f")
 _BAD_URI_START = ("<", "")
+# The end of the header section (a regex search beats bytes.find on it).
+_HEAD_END = re.compile(b"\r\n\r\n").search
 
 _REQUIRED = ("call-id", "cseq", "from", "to", "via")
 _SINGLE = ("call-id", "cseq", "from", "to", "max-forwards")
@@ -325,35 +327,34 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     UAS should answer, when the message cannot even be framed.
     """
     start = 0
-    if data[:2] == b"\r\n":
+    if data[:1] == b"\r":
         while data.startswith(b"\r\n", start):
             start += 2
-    end = data.find(b"\r\n\r\n", start)
-    if end < 0:
+    found = _HEAD_END(data, start)
+    if found is None:
         if not data[start:]:
             raise SipParseError("empty message")
         raise SipParseError("no empty line after the header section")
+    end = found.start()
     head = data[start:end].decode("utf-8", "surrogateescape")
     eol = head.find("\r\n")
     first = head if eol < 0 else head[:eol]
+    parts = first.split(" ")
     message: SipRequest | SipResponse
-    if first[:1] in _STATUS_LINE_START and first[:4].upper() == "SIP/":
+    if (
+        len(parts) == 3
+        and parts[2] == SIP_VERSION
+        and parts[0] in KNOWN_METHODS
+        and parts[1][:1] not in _BAD_URI_START
+    ):
+        # The usual Request-Line: a known method, SIP/2.0, a URI not in '<' '>'.
+        message = _new(SipRequest)
+        message._method, message._uri = parts[0], parts[1]  # the URI is parsed on first use
+    elif first[:1] in _STATUS_LINE_START and first[:4].upper() == "SIP/":
         message = _parse_status_line(first)
     else:
-        # The usual Request-Line: a known method, SIP/2.0, a URI not in '<' '>';
-        # anything else goes to the careful parser for its exact verdict.
-        parts = first.split(" ")
-        if (
-            len(parts) == 3
-            and parts[2] == SIP_VERSION
-            and parts[0] in KNOWN_METHODS
-            and parts[1][:1] not in _BAD_URI_START
-        ):
-            message = _new(SipRequest)
-            message._method = parts[0]
-            message._uri = parts[1]  # parsed on first use
-        else:
-            message = _parse_request_line(first)
+        # Anything else goes to the careful parser for its exact verdict.
+        message = _parse_request_line(first)
     headers = message.headers = _new(Headers)
     headers._fields = None
     headers._index = None
@@ -363,9 +364,39 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     headers.pristine = True
 
     body_start = end + 4
-    # Content-Length is usually the last header, spelled the usual way: look
-    # for that from the end first. (Two Content-Lengths are an error that
-    # validate() reports; framing uses either.)
+    size = len(data)
+    # Content-Length is usually the last header, spelled the usual way.
+    at = head.rfind("\r\n")
+    if head.startswith("\r\nContent-Length: ", at):
+        length_text = head[at + 18 :]
+        if not (length_text.isdigit() and length_text.isascii()):
+            length_text = _content_length(head, headers, eol)
+    else:
+        length_text = _content_length(head, headers, eol)
+    if length_text is None:
+        stop = size
+    else:
+        stop = body_start + int(length_text)
+        if stop > size:
+            raise SipParseError(
+                f"Content-Length {length_text} is larger than the body "
+                f"({size - body_start} bytes)"
+            )
+    if type(data) is not bytes:
+        data = bytes(data)
+    body = data[body_start:stop]
+    message.body = message._raw_body = body
+    message._raw = data[start:stop] if (start or stop != size) else data
+    message._start_line = first
+    if validate:
+        message.validate()
+    return message
+
+
+def _content_length(head: str, headers: Headers, eol: int) -> str | None:
+    """The Content-Length value that frames the body (checked digits), or None."""
+    # The last field spelled the usual way first. (Two Content-Lengths are an
+    # error that validate() reports; framing uses either.)
     length_text: str | None
     at = head.rfind("\r\nContent-Length: ")
     if at >= 0:
@@ -380,28 +411,9 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
                 length_text = headers.get("content-length")  # folded, or really invalid
     else:
         length_text = headers.get("content-length") if eol >= 0 else None
-    size = len(data)
-    if length_text is None:
-        stop = size
-    else:
-        if not length_text.isdigit() or not length_text.isascii():
-            raise SipParseError(f"invalid Content-Length {length_text[:20]!r}")
-        stop = body_start + int(length_text)
-        if stop > size:
-            raise SipParseError(
-                f"Content-Length {length_text} is larger than the body "
-                f"({size - body_start} bytes)"
-            )
-    if type(data) is not bytes:
-        data = bytes(data)
-    body = data[body_start:stop]
-    message.body = body
-    message._raw_body = body
-    message._raw = data[start:stop] if (start or stop != size) else data
-    message._start_line = first
-    if validate:
-        message.validate()
-    return message
+    if length_text is not None and (not length_text.isdigit() or not length_text.isascii()):
+        raise SipParseError(f"invalid Content-Length {length_text[:20]!r}")
+    return length_text
 
 
 def _parse_status_line(line: str) -> SipResponse:

@@ -185,3 +185,42 @@ def test_cseq_fast_path_agrees_with_the_general_rule(text: str) -> None:
     except SipParseError:
         outcome = ("error",)
     assert outcome == _reference_cseq(text)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # (the header section, what get("Subject") answers: a value or an error reason)
+        (["Subject: a b  "], "a b"),
+        (["Subject:"], ""),
+        (["Subject: \t "], ""),
+        (["Subject:x"], "x"),
+        (["Subject: a  \r\n b", "Call-ID: c"], "a b"),
+        (["Subject:\r\n b"], "b"),
+        (["Subject: a\rb", "Call-ID: c"], "bare CR or LF in the header section"),
+        (["Subject: a\r", "Call-ID: c"], "bare CR or LF in the header section"),
+        (["Subject: a \n", "Call-ID: c"], "bare CR or LF in the header section"),
+        (["X-Subject: no", "subject : yes", "Subject: later"], "yes"),
+        (["s: compact", "Subject: later"], "compact"),
+    ],
+)
+def test_lazy_get_edge_cases(lines: list[str], expected: str) -> None:
+    data = _message(lines)
+    try:
+        answer = parse_message(data).headers.get("Subject")
+    except SipParseError as error:
+        answer = error.reason
+    assert answer == expected
+    try:
+        eager = _split(data).get("Subject")
+    except SipParseError as error:
+        eager = error.reason
+    assert eager == expected
+
+
+def test_last_field_ends_the_section_without_crlf() -> None:
+    head = b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP a, SIP/2.0/UDP b \t"
+    headers = parse_message(head + b"\r\n\r\n").headers
+    assert headers.get("Via") == "SIP/2.0/UDP a"
+    assert headers.get("v") == "SIP/2.0/UDP a"
+    assert headers.get_all("Via") == ["SIP/2.0/UDP a", "SIP/2.0/UDP b"]

@@ -344,3 +344,50 @@ def test_request_line_fast_path_agrees_with_the_careful_parser() -> None:
         assert outcome(fast, first) == outcome(_parse_request_line, first)
 
     check()
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # The usual last field, and the careful path for every other shape of it.
+        b"Content-Length: 2",
+        b"Content-Length: 0002",
+        b"Content-Length: 2 \t",
+        b"Content-Length:2",
+        b"content-length: 2",
+        b"l: 2",
+        b"Content-Length:\r\n 2",
+        b"Content-Length: 2\r\nX-After: 1",
+        b"X-Before: 1\r\nContent-Length: 2",
+        # Two equal values frame the same way whichever is read.
+        b"Content-Length: 2\r\nl: 2",
+    ],
+)
+def test_content_length_frames_the_body_in_every_spelling(lines: bytes) -> None:
+    data = INVITE.replace(b"Content-Length: 4", lines) + b"garbage"
+    message = parse_message(data)
+    assert message.body == b"v="
+    assert parse_message(bytes(message)).body == b"v="
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"\xd9\xa3", "invalid Content-Length '\u0663'"),  # ARABIC-INDIC DIGIT THREE: a digit, not ASCII
+        (b"+4", "invalid Content-Length '+4'"),
+        (b"4 4", "invalid Content-Length '4 4'"),
+        (b"", "invalid Content-Length ''"),
+    ],
+)
+def test_content_length_must_be_ascii_digits(value: bytes, reason: str) -> None:
+    with pytest.raises(SipParseError) as info:
+        parse_message(INVITE.replace(b"Content-Length: 4", b"Content-Length: " + value))
+    assert (info.value.status, info.value.reason) == (400, reason)
+
+
+def test_only_header_is_content_length_and_no_header_at_all() -> None:
+    only = parse_message(b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 2\r\n\r\nabcd")
+    assert only.body == b"ab" and only.headers.get("Content-Length") == "2"
+    bare = parse_message(b"OPTIONS sip:a@b SIP/2.0\r\n\r\nabcd")
+    assert bare.body == b"abcd" and bare.headers.get("Content-Length") is None
+    assert bare.headers.keys() == [] and bytes(bare) == b"OPTIONS sip:a@b SIP/2.0\r\n\r\nabcd"
