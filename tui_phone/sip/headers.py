@@ -305,7 +305,10 @@ class Headers:
     :class:`SipParseError` for a malformed header section.
     """
 
-    __slots__ = ("_fields", "_index", "_parsed", "pristine", "_head", "_offset")
+    # A parsed message's headers start lazy: ``_fields`` and ``_index`` None,
+    # ``_head`` the whole header section (start line included), ``pristine``
+    # True; parse_message sets that state up directly.
+    __slots__ = ("_fields", "_index", "_parsed", "pristine", "_head")
 
     def __init__(self, fields: list[tuple[str, str]] | None = None) -> None:
         # Each field: (key, name, value, raw_text or None)
@@ -313,34 +316,17 @@ class Headers:
         self._index: dict[str, list[int]] | None = None
         self._parsed: dict[str, Any] = {}
         self._head = ""
-        self._offset = 0
         # True while the fields are exactly those parsed from the wire.
         self.pristine = False
         if fields:
             for name, value in fields:
                 self.add(name, value)
 
-    @classmethod
-    def _lazy(cls, head: str, offset: int) -> Headers:
-        """Headers of a header section, split only when needed.
-
-        ``head`` is the whole header section (start line included) and
-        ``offset`` the position of the CRLF that ends the start line.
-        """
-        headers = cls.__new__(cls)
-        headers._fields = None
-        headers._index = None
-        headers._parsed = {}
-        headers._head = head
-        headers._offset = offset
-        headers.pristine = True
-        return headers
-
     def _load(self) -> list[Any]:
         fields = self._fields
         if fields is None:
             head = self._head
-            offset = self._offset
+            offset = head.find("\r\n")  # the end of the start line
             if offset < 0:
                 fields = []
             else:

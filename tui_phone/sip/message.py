@@ -45,6 +45,7 @@ _WSP = (" ", "\t")
 # The first characters c with c[:4].upper() == "SIP/" possible: "ſ" (U+017F) upper-cases to "S".
 _STATUS_LINE_START = ("S", "s", "\u017f")
 _BAD_URI_START = ("<", "")
+_STATUS_CODES = frozenset(str(code) for code in range(100, 700))
 # The end of the header section (a regex search beats bytes.find on it).
 _HEAD_END = re.compile(b"\r\n\r\n").search
 
@@ -339,37 +340,39 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     head = data[start:end].decode("utf-8", "surrogateescape")
     eol = head.find("\r\n")
     first = head if eol < 0 else head[:eol]
-    parts = first.split(" ")
+    parts = first.split(" ", 2)
     message: SipRequest | SipResponse
-    if (
-        len(parts) == 3
-        and parts[2] == SIP_VERSION
-        and parts[0] in KNOWN_METHODS
-        and parts[1][:1] not in _BAD_URI_START
-    ):
-        # The usual Request-Line: a known method, SIP/2.0, a URI not in '<' '>'.
-        message = _new(SipRequest)
-        message._method, message._uri = parts[0], parts[1]  # the URI is parsed on first use
-    elif first[:1] in _STATUS_LINE_START and first[:4].upper() == "SIP/":
-        message = _parse_status_line(first)
+    if len(parts) == 3:
+        method, uri, version = parts
+        if version == SIP_VERSION and method in KNOWN_METHODS and uri[:1] not in _BAD_URI_START:
+            # The usual Request-Line: a known method, a URI not in '<' '>', SIP/2.0.
+            message = _new(SipRequest)
+            message._method = method
+            message._uri = uri  # parsed on first use
+        elif method == SIP_VERSION and uri in _STATUS_CODES:
+            # The usual Status-Line: SIP/2.0, a status code, a reason phrase.
+            message = _new(SipResponse)
+            message._status = int(uri)
+            message._reason = version
+        else:
+            message = _parse_start_line(first)
     else:
-        # Anything else goes to the careful parser for its exact verdict.
-        message = _parse_request_line(first)
+        message = _parse_start_line(first)
     headers = message.headers = _new(Headers)
     headers._fields = None
     headers._index = None
     headers._parsed = {}
     headers._head = head
-    headers._offset = eol
     headers.pristine = True
 
     body_start = end + 4
     size = len(data)
     # Content-Length is usually the last header, spelled the usual way.
-    at = head.rfind("\r\n")
-    if head.startswith("\r\nContent-Length: ", at):
-        length_text = head[at + 18 :]
-        if not (length_text.isdigit() and length_text.isascii()):
+    # (bytes.isdigit() is True for ASCII digits only.)
+    at = data.rfind(b"\r\n", start, end)
+    if data.startswith(b"\r\nContent-Length: ", at):
+        length_text: bytes | str | None = data[at + 18 : end]
+        if not length_text.isdigit():  # type: ignore[union-attr]
             length_text = _content_length(head, headers, eol)
     else:
         length_text = _content_length(head, headers, eol)
@@ -378,9 +381,9 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     else:
         stop = body_start + int(length_text)
         if stop > size:
+            text = length_text if isinstance(length_text, str) else length_text.decode()
             raise SipParseError(
-                f"Content-Length {length_text} is larger than the body "
-                f"({size - body_start} bytes)"
+                f"Content-Length {text} is larger than the body ({size - body_start} bytes)"
             )
     if type(data) is not bytes:
         data = bytes(data)
@@ -414,6 +417,13 @@ def _content_length(head: str, headers: Headers, eol: int) -> str | None:
     if length_text is not None and (not length_text.isdigit() or not length_text.isascii()):
         raise SipParseError(f"invalid Content-Length {length_text[:20]!r}")
     return length_text
+
+
+def _parse_start_line(line: str) -> SipRequest | SipResponse:
+    """The careful parse of a Request-Line or Status-Line, with the exact error."""
+    if line[:1] in _STATUS_LINE_START and line[:4].upper() == "SIP/":
+        return _parse_status_line(line)
+    return _parse_request_line(line)
 
 
 def _parse_status_line(line: str) -> SipResponse:

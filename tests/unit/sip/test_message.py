@@ -312,8 +312,34 @@ def test_status_line_detection(first: str, expected: tuple[int, str]) -> None:
     assert isinstance(message, SipResponse) and (message.status, message.reason) == expected
 
 
-def test_request_line_fast_path_agrees_with_the_careful_parser() -> None:
+def _start_line_outcome(parse: object, first: str) -> tuple[object, ...]:
+    try:
+        message = parse(first)  # type: ignore[operator]
+    except SipParseError as error:
+        return ("error", error.status, error.reason)
+    if isinstance(message, SipRequest):
+        return ("request", message.method, message._uri)
+    return ("response", message.status, message.reason)
+
+
+def _check_start_lines_agree(lines: object, careful: object, wanted: object) -> None:
+    """parse_message's fast paths answer every start line as the careful parser does."""
     from hypothesis import given, settings
+
+    def fast(first: str) -> object:
+        return parse_message(first.encode() + _TAIL)
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(lines)
+    def check(first: str) -> None:
+        if "\r" in first or "\n" in first or not wanted(first):  # type: ignore[operator]
+            return
+        assert _start_line_outcome(fast, first) == _start_line_outcome(careful, first)
+
+    check()
+
+
+def test_request_line_fast_path_agrees_with_the_careful_parser() -> None:
     from hypothesis import strategies as st
 
     from tui_phone.sip.message import _parse_request_line
@@ -323,27 +349,9 @@ def test_request_line_fast_path_agrees_with_the_careful_parser() -> None:
         st.from_regex(r"(INVITE|BYE|ACK|FOO|invite|) ?(<?sip:[a-z@.]{0,6}>?|) ?(SIP/2\.0|sip/2\.0|SIP/3\.0|)",
                       fullmatch=True),
     )
-
-    def outcome(parse: object, first: str) -> tuple[object, ...]:
-        try:
-            request = parse(first)  # type: ignore[operator]
-        except SipParseError as error:
-            return ("error", error.status, error.reason)
-        if not isinstance(request, SipRequest):
-            return ("response",)
-        return ("ok", request.method, request._uri)
-
-    def fast(first: str) -> object:
-        return parse_message(first.encode() + _TAIL)
-
-    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
-    @given(lines)
-    def check(first: str) -> None:
-        if not first or "\r" in first or "\n" in first or first[:1] in ("S", "s", "\u017f"):
-            return
-        assert outcome(fast, first) == outcome(_parse_request_line, first)
-
-    check()
+    _check_start_lines_agree(
+        lines, _parse_request_line, lambda first: first and first[:1] not in ("S", "s", "\u017f")
+    )
 
 
 @pytest.mark.parametrize(
@@ -391,3 +399,38 @@ def test_only_header_is_content_length_and_no_header_at_all() -> None:
     bare = parse_message(b"OPTIONS sip:a@b SIP/2.0\r\n\r\nabcd")
     assert bare.body == b"abcd" and bare.headers.get("Content-Length") is None
     assert bare.headers.keys() == [] and bytes(bare) == b"OPTIONS sip:a@b SIP/2.0\r\n\r\nabcd"
+
+
+def test_status_line_fast_path_agrees_with_the_careful_parser() -> None:
+    from hypothesis import strategies as st
+
+    from tui_phone.sip.message import _parse_status_line
+
+    codes = st.one_of(
+        st.sampled_from(["099", "100", "199", "200", "486", "600", "699", "700", "999", "20", "2000",
+                         "\u0663\u0660\u0660", "+20", ""]),
+        st.from_regex(r"[0-9]{3}", fullmatch=True),
+    )
+    lines = st.one_of(
+        st.text(alphabet="SIP/2.0 1234567890OKok\t\u0663", max_size=24),
+        st.builds(
+            "".join,
+            st.tuples(st.sampled_from(["SIP/2.0", "sip/2.0", "SIP/3.0", "SIP/2.00", "\u017fIP/2.0"]),
+                      st.sampled_from([" ", "", "  ", "\t"]), codes,
+                      st.sampled_from(["", " ", " OK", "OK", " Busy Here", "  OK", "\tOK", " OK "])),
+        ),
+    )
+    _check_start_lines_agree(lines, _parse_status_line, lambda first: first[:4].upper() == "SIP/")
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["SIP/2.0 099 OK", "SIP/2.0 99 OK", "SIP/2.0 100 Trying", "SIP/2.0 699 x", "SIP/2.0 700 OK", "SIP/2.0 200  ",
+     "SIP/2.0 200 OK ", "SIP/2.0 200", "SIP/2.0 200 ", "SIP/2.0 2000 OK", "SIP/2.0 \u0663\u0660\u0660 OK",
+     "sip/2.0 200 OK", "SIP/2.0  200 OK", "SIP/2.0 486 Busy Here"],
+)
+def test_status_line_boundaries_agree_with_the_careful_parser(first: str) -> None:
+    from tui_phone.sip.message import _parse_status_line
+
+    fast = _start_line_outcome(lambda line: parse_message(line.encode() + _TAIL), first)
+    assert fast == _start_line_outcome(_parse_status_line, first)
