@@ -327,17 +327,13 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     data (datagram semantics). Raises :class:`SipParseError`, with the status a
     UAS should answer, when the message cannot even be framed.
     """
-    start = 0
-    if data[:1] == b"\r":
-        while data.startswith(b"\r\n", start):
-            start += 2
-    found = _HEAD_END(data, start)
+    found = _HEAD_END(data)
     if found is None:
-        if not data[start:]:
+        if not data[_leading_crlfs(data) :]:
             raise SipParseError("empty message")
         raise SipParseError("no empty line after the header section")
     end = found.start()
-    head = data[start:end].decode("utf-8", "surrogateescape")
+    head = data[:end].decode("utf-8", "surrogateescape")
     eol = head.find("\r\n")
     first = head if eol < 0 else head[:eol]
     parts = first.split(" ", 2)
@@ -356,6 +352,9 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
             message._reason = version
         else:
             message = _parse_start_line(first)
+    elif data[:2] == b"\r\n":
+        # Leading CRLFs (RFC 3261 7.5): parse what follows them.
+        return parse_message(data[_leading_crlfs(data) :], validate=validate)
     else:
         message = _parse_start_line(first)
     headers = message.headers = _new(Headers)
@@ -369,7 +368,7 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     size = len(data)
     # Content-Length is usually the last header, spelled the usual way.
     # (bytes.isdigit() is True for ASCII digits only.)
-    at = data.rfind(b"\r\n", start, end)
+    at = data.rfind(b"\r\n", 0, end)
     if data.startswith(b"\r\nContent-Length: ", at):
         length_text: bytes | str | None = data[at + 18 : end]
         if not length_text.isdigit():  # type: ignore[union-attr]
@@ -389,11 +388,18 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
         data = bytes(data)
     body = data[body_start:stop]
     message.body = message._raw_body = body
-    message._raw = data[start:stop] if (start or stop != size) else data
+    message._raw = data if stop == size else data[:stop]
     message._start_line = first
     if validate:
         message.validate()
     return message
+
+
+def _leading_crlfs(data: bytes) -> int:
+    start = 0
+    while data.startswith(b"\r\n", start):
+        start += 2
+    return start
 
 
 def _content_length(head: str, headers: Headers, eol: int) -> str | None:

@@ -107,9 +107,23 @@ def test_round_trip_is_byte_exact(data: bytes) -> None:
     assert bytes(parse_message(data)) == data
 
 
-def test_leading_crlfs_are_skipped() -> None:
-    m = parse_message(b"\r\n\r\n" + INVITE)
-    assert bytes(m) == INVITE
+@pytest.mark.parametrize("crlfs", [b"\r\n", b"\r\n\r\n", b"\r\n" * 5])
+def test_leading_crlfs_are_skipped(crlfs: bytes) -> None:
+    m = parse_message(crlfs + INVITE + b"after")
+    assert bytes(m) == INVITE and m.body == b"v=0\n"
+    assert bytes(parse_message(crlfs + RESPONSE)) == RESPONSE
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [(b"\r\n", "empty message"), (b"\r\n\r\n\r\n", "empty message"),
+     (b"\r\nINVITE sip:a@b SIP/2.0\r\n", "no empty line after the header section"),
+     (b"\r\n\r", "no empty line after the header section")],
+)
+def test_leading_crlfs_without_a_message(data: bytes, reason: str) -> None:
+    with pytest.raises(SipParseError) as info:
+        parse_message(data)
+    assert info.value.reason == reason
 
 
 def test_bytes_after_content_length_are_ignored() -> None:
