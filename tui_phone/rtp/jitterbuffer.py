@@ -59,8 +59,12 @@ and every ``pop`` after the start returns a frame or a gap::
 
 ``lost`` counts sequence numbers the playout passed without having the packet
 (it never arrived in time; a late packet between two played frames is among
-them).  Within one stream, ``played + skipped + lost`` equals the span of
-sequence numbers played.
+them); ``non_audio`` counts those that went to packets announced with
+:meth:`JitterBuffer.note_non_audio` (RFC 4733 events share the stream's
+sequence numbers, RFC 3550 5.1).  Within one stream, ``played + skipped +
+lost + non_audio`` equals the span of sequence numbers from the first packet
+played or skipped to the last (one skipped comes first only if the caller's
+clock stalled before playout began: *catch up* above).
 """
 
 from __future__ import annotations
@@ -126,6 +130,7 @@ class JitterBufferStats:
     flushed: int
     skipped: int
     discarded: int
+    non_audio: int
     buffered: int
 
 
@@ -173,6 +178,7 @@ class JitterBuffer:
     _has_played: bool
     _next_ts: int  # extended timestamp of the slot the next pop plays
     _last_seq: int | None  # extended sequence number last played or skipped
+    _non_audio: set[int]  # extended sequence numbers ahead of the playout used by non-audio packets
     _max_seq: int | None  # highest extended sequence number accepted
     _ts_ref: int  # extended timestamp of that packet
     _transit: float  # mean transit, seconds
@@ -229,7 +235,7 @@ class JitterBuffer:
         self._candidate: _Arrival | None = None
         self._counts = dict.fromkeys(
             ("received", "played", "late", "duplicates", "lost", "concealed", "resyncs",
-             "overflow", "flushed", "skipped", "discarded"), 0)
+             "overflow", "flushed", "skipped", "discarded", "non_audio"), 0)
         self._delay = 0.0
         # The first frame waits the initial delay; after a resync, the target.
         self._start_delay = initial_delay_ms / 1000
@@ -298,6 +304,34 @@ class JitterBuffer:
                 self._resync()
             self._ssrc = ssrc
         return self._put(_Arrival(seq, timestamp, payload, arrival_time, marker))
+
+    def note_non_audio(self, seq: int, ssrc: int | None = None) -> bool:
+        """Tell the buffer that sequence number ``seq`` went to a non-audio packet.
+
+        Call it for each packet of the stream not given to :meth:`put` (an
+        RFC 4733 telephone event shares the audio's SSRC and sequence numbers).
+        Its number is then not lost, and a pause in the audio around it is
+        known silence.  Returns False if the number was ignored: another SSRC,
+        far outside the stream (RFC 3550 A.1), already passed by the playout
+        (it stays lost, like a late audio packet), or no audio yet.
+        """
+        if ssrc is not None and self._ssrc is not None and ssrc != self._ssrc:
+            return False
+        if self._max_seq is None:
+            return False
+        ext_seq = _extend(seq & (SEQ_MODULUS - 1), self._max_seq, SEQ_MODULUS)
+        jump = ext_seq - self._max_seq
+        if jump > MAX_DROPOUT or jump < -MAX_MISORDER:
+            return False
+        if self._last_seq is not None and ext_seq <= self._last_seq:
+            return False
+        if len(self._non_audio) >= DUPLICATE_HISTORY:  # never passed: keep the newest
+            self._non_audio.discard(min(self._non_audio))
+        self._non_audio.add(ext_seq)
+        # Audio after the event is extended and checked against it, not against
+        # the audio before it (a long event must not look like a sequence jump).
+        self._max_seq = max(self._max_seq, ext_seq)
+        return True
 
     def _put(self, packet: _Arrival) -> PutOutcome:
         if self._max_seq is None:  # first packet of a stream
@@ -410,8 +444,13 @@ class JitterBuffer:
     def _consume(self, packet: _Packet) -> None:
         """Take ``packet`` out of the buffer and move the playout point past it."""
         del self._buffer[packet.seq]
-        if self._last_seq is not None and packet.seq > self._last_seq + 1:
-            self._counts["lost"] += packet.seq - self._last_seq - 1
+        passed = 0 if self._last_seq is None else packet.seq - self._last_seq - 1
+        if self._non_audio:
+            non_audio = self._pass_non_audio(packet.seq)
+            self._counts["non_audio"] += non_audio
+            passed -= non_audio
+        if passed > 0:
+            self._counts["lost"] += passed
         self._last_seq = packet.seq
         # Re-align the slot grid on the packet, whatever its timestamp phase.
         self._next_ts = max(self._next_ts, packet.timestamp) + self._frame
@@ -422,14 +461,8 @@ class JitterBuffer:
             self._next_ts += self._frame
         self._gap_run += 1
         self._counts["concealed"] += 1
-        known_silence = (
-            head is not None
-            and self._last_seq is not None
-            and head.seq == self._last_seq + 1
-            and head.timestamp >= slot + self._frame
-        )
         kind: Concealment
-        if not self._has_played or known_silence or self._gap_run > 1 + self._fade_frames:
+        if not self._has_played or self._paused(head, slot) or self._gap_run > 1 + self._fade_frames:
             kind = "silence"
         elif self._gap_run == 1:
             kind = "repeat"
@@ -437,9 +470,22 @@ class JitterBuffer:
             kind = "fade"
         return Gap(kind, self._gap_run, slot % TS_MODULUS)
 
+    def _paused(self, head: _Packet | None, slot: int) -> bool:
+        """Known silence at ``slot``: the sender paused, nothing went missing.
+
+        The next packet follows the last one played but is due later (DTX),
+        or every packet after the last one played is non-audio.
+        """
+        if head is not None:
+            return head.timestamp >= slot + self._frame and self._follows(head.seq)
+        newest, last = self._max_seq, self._last_seq
+        return newest is not None and last is not None and newest > last and self._follows(newest + 1)
+
     def _maybe_drop_silent(self, head: _Packet, delay: float, target: float, now: float) -> _Packet:
         """Shrink inside a talkspurt by dropping one silent frame, rarely."""
-        if self._is_silent is None or delay - self._ptime < target + self._ptime / 4:
+        # Not before the first frame plays: there is no talkspurt to shrink
+        # yet, and a frame skipped then would fall outside the stream's span.
+        if self._is_silent is None or not self._has_played or delay - self._ptime < target + self._ptime / 4:
             return head
         if self._last_shrink is not None and now - self._last_shrink < self._shrink_interval:
             return head
@@ -495,7 +541,30 @@ class JitterBuffer:
     def _starts_talkspurt(self, packet: _Packet) -> bool:
         # RFC 3551 4.1: the marker bit flags the first packet after silence;
         # a consecutive sequence number after a timestamp gap means the same.
-        return packet.marker or (self._last_seq is not None and packet.seq == self._last_seq + 1)
+        return packet.marker or self._follows(packet.seq)
+
+    def _follows(self, ext_seq: int) -> bool:
+        """True if ``ext_seq`` comes right after the last packet played or skipped.
+
+        Sequence numbers in between that went to non-audio packets do not
+        count as missing.
+        """
+        last = self._last_seq
+        if last is None:
+            return False
+        missing = ext_seq - last - 1
+        if missing <= 0:
+            return missing == 0
+        return missing <= len(self._non_audio) and all(
+            seq in self._non_audio for seq in range(last + 1, ext_seq)
+        )
+
+    def _pass_non_audio(self, ext_seq: int) -> int:
+        """Forget the non-audio numbers below ``ext_seq``; count those after the last one played."""
+        below = [seq for seq in self._non_audio if seq < ext_seq]
+        self._non_audio.difference_update(below)
+        last = self._last_seq
+        return 0 if last is None else sum(seq > last for seq in below)
 
     # -- stream state ------------------------------------------------------
 
@@ -528,6 +597,7 @@ class JitterBuffer:
         self._has_played = False
         self._next_ts = 0
         self._last_seq = None
+        self._non_audio = set()
         self._max_seq = None
         self._ts_ref = 0
         self._transit = 0.0

@@ -28,6 +28,7 @@ class Arrival:
     payload: bytes = b"\x55"
     marker: bool = False
     ssrc: int | None = None
+    event: bool = False  # a non-audio packet (RFC 4733 event): told with note_non_audio
 
 
 def stream(count: int, *, seq: int = 0, ts: int = 0, start: float = 0.0,
@@ -53,7 +54,10 @@ def run(jb: JitterBuffer, arrivals: list[Arrival], until: float,
     for time, kind, arrival in events:
         if kind == 0:
             assert arrival is not None
-            outcome = jb.put(arrival.seq, arrival.timestamp, arrival.payload, time, arrival.marker, arrival.ssrc)
+            if arrival.event:
+                outcome = "non-audio" if jb.note_non_audio(arrival.seq, arrival.ssrc) else "ignored"
+            else:
+                outcome = jb.put(arrival.seq, arrival.timestamp, arrival.payload, time, arrival.marker, arrival.ssrc)
             if outcomes is not None:
                 outcomes.append((arrival.seq, outcome))
         else:
@@ -73,6 +77,12 @@ def check_accounting(jb: JitterBuffer) -> None:
     s = jb.stats
     assert s.received == (s.played + s.duplicates + s.late + s.overflow + s.flushed
                           + s.skipped + s.discarded + s.buffered)
+
+
+def check_span(jb: JitterBuffer, first: int, last: int) -> None:
+    """Sequence numbers first..last (16-bit) were all played, skipped, lost or non-audio."""
+    s = jb.stats
+    assert (last - first) % 65536 + 1 == s.played + s.skipped + s.lost + s.non_audio
 
 
 # -- basics ------------------------------------------------------------------
@@ -216,6 +226,101 @@ def test_reordering_across_the_wrap() -> None:
                                 Arrival(arrivals[6].time, arrivals[5].seq, arrivals[5].timestamp))
     jb = JitterBuffer()
     assert played(run(jb, arrivals, until=0.6)) == [(65530 + i) % 65536 for i in range(20)]
+
+
+def test_a_silent_first_frame_is_not_dropped_before_playout_begins() -> None:
+    """Found by a random search (seed 2): the first frame skipped before any played.
+
+    Packet 5 comes early and sets the mean transit; 0 and 1 then look 50 ms
+    late, so when playout starts at 0 its delay is far above the target.  The
+    silence detector must not drop frame 0 to shrink that delay: shrinking is
+    for inside a talkspurt, and a frame skipped before the first one played
+    fell outside the span of the stream.
+    """
+    arrivals = [Arrival(0.074, 5, 5 * FRAME), Arrival(0.127, 0, 0), Arrival(0.129, 1, FRAME)]
+    jb = JitterBuffer(is_silent=lambda payload: True)
+    results = run(jb, arrivals, until=0.5)
+    assert played(results) == [0, 1, 5]
+    assert (jb.stats.skipped, jb.stats.lost) == (0, 3)
+    check_span(jb, 0, 5)
+    check_accounting(jb)
+
+
+def test_catch_up_before_the_first_frame_skips_from_the_start_of_the_stream() -> None:
+    """The audio clock starts 1.5 s late: the overdue frames are skipped, counted in the span."""
+    jb = JitterBuffer()  # holds 50 packets; before playout the oldest are kept
+    results = []
+    for a in stream(200):
+        jb.put(a.seq, a.timestamp, a.payload, a.time)
+        if a.time > 1.5:
+            results.append((a.time, jb.pop(a.time + 0.011)))
+    seqs = played(results)
+    assert seqs == list(range(seqs[0], 199))
+    assert jb.stats.skipped == 50 and jb.stats.overflow == seqs[0] - 50
+    assert jb.current_delay_ms < 100
+    check_span(jb, 0, seqs[-1])
+    check_accounting(jb)
+
+
+def events(first_seq: int, count: int, timestamp: int, start: float) -> list[Arrival]:
+    """An RFC 4733 event: ``count`` packets every 20 ms, one timestamp, the next sequence numbers."""
+    return [Arrival(start + i * PTIME + TRANSIT, first_seq + i, timestamp, b"\x01", i == 0, event=True)
+            for i in range(count)]
+
+
+@pytest.mark.parametrize("told", [True, False])
+def test_telephone_event_sequence_numbers_are_not_lost(told: bool) -> None:
+    """The sender pauses its audio for a DTMF event of 10 packets (sequence numbers 20-29)."""
+    audio = stream(20) + stream(20, seq=30, ts=30 * FRAME, start=30 * PTIME)
+    dtmf = events(20, 10, 20 * FRAME, 20 * PTIME)
+    jb = JitterBuffer(min_delay_ms=60, initial_delay_ms=60)
+    outcomes: list[tuple[int, str]] = []
+    results = run(jb, audio + (dtmf if told else []), until=1.5, outcomes=outcomes)
+    assert played(results) == list(range(20)) + list(range(30, 50))
+    pause = gaps(results)[:10]
+    if told:  # audio resumes right after the event: known silence, like DTX
+        assert outcomes[20:30] == [(seq, "non-audio") for seq in range(20, 30)]
+        assert (jb.stats.lost, jb.stats.non_audio) == (0, 10)
+        assert {kind for kind, _ in pause} == {"silence"}
+    else:  # the old behaviour: ten packets lost, the pause concealed as loss
+        assert (jb.stats.lost, jb.stats.non_audio) == (10, 0)
+        assert pause[:2] == [("repeat", 1), ("fade", 2)]
+    check_span(jb, 0, 49)
+    check_accounting(jb)
+
+
+def test_telephone_events_interleaved_with_audio() -> None:
+    """Audio goes on during the event; every third sequence number is an event packet."""
+    arrivals, seq = [], 0
+    for i in range(60):
+        if i % 3 == 2:
+            arrivals.append(Arrival(i * PTIME + TRANSIT, seq, 0, b"\x01", event=True))
+            seq += 1
+        arrivals.append(Arrival(i * PTIME + TRANSIT, seq, i * FRAME))
+        seq += 1
+    jb = JitterBuffer()
+    results = run(jb, arrivals, until=1.5)
+    active = [r for _, r in results if r is not None]
+    assert all(isinstance(r, Frame) for r in active[:60])  # no gap until the stream ends
+    assert [r.timestamp for r in active[:60]] == [i * FRAME for i in range(60)]
+    assert (jb.stats.lost, jb.stats.non_audio) == (0, 20)
+    check_span(jb, 0, seq - 1)
+
+
+def test_note_non_audio_ignores_what_it_cannot_place() -> None:
+    jb = JitterBuffer()
+    assert not jb.note_non_audio(7)  # no audio yet: the stream has not begun
+    assert jb.put(10, 10 * FRAME, b"a", 0.05, ssrc=1) == "buffered"
+    assert not jb.note_non_audio(11, ssrc=2)  # another source
+    assert not jb.note_non_audio(10 + 5000)  # far outside the stream (RFC 3550 A.1)
+    assert jb.note_non_audio(11, ssrc=1) and jb.note_non_audio(12)
+    assert jb.pop(0.111) == Frame(b"a", 10, 10 * FRAME, False)
+    assert not jb.note_non_audio(9)  # passed by the playout: stays counted as lost, if ever
+    assert jb.put(13, 13 * FRAME, b"b", 0.11, ssrc=1) == "buffered"
+    assert jb.pop(0.131) == Gap("silence", 1, 11 * FRAME)  # the event was a pause in the audio
+    assert jb.pop(0.151) == Gap("silence", 2, 12 * FRAME)
+    assert jb.pop(0.171) == Frame(b"b", 13, 13 * FRAME, False)
+    assert (jb.stats.lost, jb.stats.non_audio, jb.stats.received) == (0, 2, 2)
 
 
 # -- adaptation ----------------------------------------------------------------
@@ -407,7 +512,8 @@ def test_settings_are_checked(kwargs: dict[str, int], message: str) -> None:
 @st.composite
 def network(draw: st.DrawFn) -> tuple[list[Arrival], float]:
     """A stream through a bad network: jitter, loss, duplication, reordering,
-    silences (DTX: time and timestamp jump, sequence numbers do not), a wrap."""
+    silences (DTX: time and timestamp jump, sequence numbers do not), a wrap,
+    RFC 4733 event packets (sequence numbers that are not audio)."""
     count = draw(st.integers(1, 150))
     first_seq = draw(st.integers(0, 65535))
     first_ts = draw(st.integers(0, 2**32 - 1))
@@ -418,19 +524,21 @@ def network(draw: st.DrawFn) -> tuple[list[Arrival], float]:
         slot += silence
         lost = draw(st.integers(0, 19)) == 0
         copies = 0 if lost else 2 if draw(st.integers(0, 19)) == 0 else 1
+        event = draw(st.integers(0, 14)) == 0
         for _ in range(copies):
             delay = draw(st.floats(0.0, 0.4, allow_nan=False))
             arrivals.append(Arrival(slot * PTIME + delay, (first_seq + i) % 65536,
-                                    (first_ts + slot * FRAME) % 2**32, marker=silence > 0))
+                                    (first_ts + slot * FRAME) % 2**32, marker=silence > 0, event=event))
         slot += 1
     return arrivals, slot * PTIME + 1.5
 
 
 # derandomize: CI must not depend on luck. A random search (seed 2, 300
-# examples) found a stream where span != played + skipped + lost (DTX gaps
-# with duplicates and a late straggler): a known accounting bug, open in the
-# project notes, to be fixed in jitterbuffer.py with that example as a test.
-@settings(max_examples=150, deadline=None, database=None, derandomize=True)
+# examples) once found a stream where span != played + skipped + lost: the
+# first frame was dropped as silent before playout began (now
+# test_a_silent_first_frame_is_not_dropped_before_playout_begins).  Seeds
+# 2-10 with 500-1000 examples each pass since.
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
 @given(network(), st.sampled_from([None, 16]), st.booleans())
 def test_accounting_holds_whatever_the_network(
     case: tuple[list[Arrival], float], max_packets: int | None, detector: bool
@@ -440,9 +548,10 @@ def test_accounting_holds_whatever_the_network(
     outcomes: list[tuple[int, str]] = []
     results = run(jb, arrivals, until, outcomes)
     s = jb.stats
+    audio = [a for a in arrivals if not a.event]
     # Every packet put ends in exactly one place.
     check_accounting(jb)
-    assert s.received == len(arrivals)
+    assert s.received == len(audio)
     assert s.buffered == 0  # drained
     # Every pop after the start yields a frame or a concealment.
     active = [r for _, r in results if r is not None]
@@ -451,16 +560,16 @@ def test_accounting_holds_whatever_the_network(
     seqs = played(results)
     unwrapped = [(s_ - arrivals[0].seq) % 65536 if arrivals else 0 for s_ in seqs]
     assert unwrapped == sorted(set(unwrapped))
-    # Sequence-number accounting: the span played is played + skipped + lost.
+    # Sequence-number accounting: the span played is played + skipped + lost + non-audio.
     if seqs:
-        span = (seqs[-1] - seqs[0]) % 65536 + 1
-        assert span == s.played + s.skipped + s.lost
+        check_span(jb, seqs[0], seqs[-1])
+    assert s.non_audio <= len({seq for seq, outcome in outcomes if outcome == "non-audio"})
     # A late packet is never played; duplicates are the extra copies.
     late = {seq for seq, outcome in outcomes if outcome == "late"}
     assert late.isdisjoint(seqs)
     assert s.late == len(late)
-    unique = len({a.seq for a in arrivals})
-    assert s.duplicates == len(arrivals) - unique
+    unique = len({a.seq for a in audio})
+    assert s.duplicates == len(audio) - unique
     assert s.played + s.late + s.overflow + s.skipped == unique
     # A plain stream never triggers a resync.
     assert (s.resyncs, s.flushed, s.discarded) == (0, 0, 0)
