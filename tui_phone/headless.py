@@ -82,6 +82,11 @@ class Output:
             status = "" if event.status is None else f": {event.status} {event.reason}"
             self.echo(f"registration {event.account} {event.state}{status}")
 
+    def kinds(self, *kinds: type[PhoneEvent]) -> tuple[type[PhoneEvent], ...]:
+        """``kinds``, and SipMessageLogged when the SIP trace is on: what a run
+        subscribes to (without the trace the phone builds no message events)."""
+        return (*kinds, SipMessageLogged) if self.sip_trace else kinds
+
     def line(self, text: str, **fields: Any) -> None:
         self.echo(json.dumps(fields) if self.as_json else text)
 
@@ -187,7 +192,8 @@ async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
         elif isinstance(event, CallEnded) and not ended.called:
             ended.callback(event)
 
-    phone.subscribe(on_event)
+    phone.subscribe(on_event, out.kinds(CallAnswered, CallEnded, RegistrationChanged,
+                                        CallHoldChanged))
     outcome = await phone.start()
     failed = [event for event in outcome if event.state != "registered"]
     if failed:
@@ -231,7 +237,7 @@ async def run_register(reactor: Any, config: Config, account: Account, *, out: O
         return EXIT_USAGE
     phone = Phone(config, reactor, listen=("127.0.0.1", 0), transports=_transports(account))
     phone.subscribe(lambda e: out.event(e) if isinstance(e, RegistrationChanged)
-                    and e.state in ("registered", "failed") else None)
+                    and e.state in ("registered", "failed") else None, (RegistrationChanged,))
     outcome = await phone.start()
     await phone.stop()
     event = outcome[0] if outcome else None
@@ -291,7 +297,8 @@ def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | N
             if max_calls is not None and ended >= max_calls:
                 reactor.callLater(0.2, on_done)
 
-    phone.subscribe(on_event)
+    phone.subscribe(on_event, out.kinds(IncomingCall, CallAnswered, CallEnded,
+                                        RegistrationChanged, CallHoldChanged))
     return phone
 
 

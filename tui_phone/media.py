@@ -34,7 +34,7 @@ from .events import RtpSummary
 from .rtp.dtmf import DtmfDigit
 from .rtp.jitterbuffer import Frame, Gap, JitterBuffer
 from .rtp.packet import RtpPacket
-from .rtp.session import RtpSession, RtpSessionError
+from .rtp.session import RtpSession
 from .sip.offeranswer import Codec, LocalMedia, NegotiatedMedia
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,9 @@ def _sdp_codecs(names: tuple[str, ...]) -> tuple[Codec, ...]:
 class CallMedia:
     """Audio both ways for one call.
 
-    ``session`` is an RTP session already opened (a
-    :class:`~tui_phone.rtp.portpool.RtpPortPool`'s); without one, a session is
-    opened on ``host`` in ``port_range``.
+    ``session`` is an RTP session already opened on ``host`` and its RTP port
+    (from a :class:`~tui_phone.rtp.portpool.RtpPortPool`); without one, a
+    session is opened on ``host`` in ``port_range``.
     """
 
     def __init__(
@@ -84,19 +84,17 @@ class CallMedia:
         echo: bool = False,
         rng: random.Random | None = None,
         on_dtmf: Callable[[str], None] | None = None,
-        session: RtpSession | None = None,
+        session: tuple[RtpSession, int] | None = None,
     ) -> None:
         self.reactor = reactor
+        self.host = host
         self.echo = echo
         self._audio_factory = audio if audio is not None else NullBackend
         if session is None:
-            session = RtpSession(reactor, rng=rng)
-            session.open(host, port_range)
-        local = session.local_rtp
-        if local is None:
-            raise RtpSessionError("CallMedia needs an opened RTP session")
-        self.session = session
-        self.host, self.port = local
+            self.session = RtpSession(reactor, rng=rng)
+            self.port, _ = self.session.open(host, port_range)
+        else:
+            self.session, self.port = session
         #: The (host, port) our SDP offers when it is not the bound one (behind NAT, STUN).
         self.advertised: tuple[str, int] | None = None
         self.codec: AudioCodec | None = None

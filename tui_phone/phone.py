@@ -115,7 +115,8 @@ class Phone:
                             on_invite=self._on_invite, on_log=self._on_log)
         self.calls: list[Call] = []
         self.registrations: dict[str, Registration] = {}
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, tuple[type[PhoneEvent], ...] | None]] = []
+        self._sip_log_wanted = False  # some subscriber takes SipMessageLogged events
         self._digests: dict[str, DigestClient | None] = {}
         self._refresh: dict[str, Any] = {}
         self._registered: dict[str, Deferred[RegistrationChanged]] = {}
@@ -131,21 +132,40 @@ class Phone:
             self.ua.advertise = self.nat.advertised
 
     # -- events -----------------------------------------------------------------------
-    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        """Deliver every event to ``callback``; returns the function that unsubscribes."""
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+    def subscribe(self, callback: Subscriber,
+                  kinds: tuple[type[PhoneEvent], ...] | None = None) -> Callable[[], None]:
+        """Deliver every event (or only those of ``kinds``) to ``callback``; returns the
+        function that unsubscribes.
+
+        A phone whose subscribers all leave out :class:`SipMessageLogged` does
+        not build those events at all (one per SIP message sent or received).
+        """
+        entry = (callback, kinds)
+        self._subscribers.append(entry)
+        self._sip_log_wanted = self._wants_sip_log()
+
+        def unsubscribe() -> None:
+            if entry in self._subscribers:
+                self._subscribers.remove(entry)
+                self._sip_log_wanted = self._wants_sip_log()
+
+        return unsubscribe
+
+    def _wants_sip_log(self) -> bool:
+        return any(kinds is None or SipMessageLogged in kinds for _, kinds in self._subscribers)
 
     def emit(self, event: PhoneEvent) -> None:
         """Deliver ``event`` to the subscribers (a failing one is logged, not fatal)."""
-        for callback in list(self._subscribers):
+        for callback, kinds in list(self._subscribers):
+            if kinds is not None and not isinstance(event, kinds):
+                continue
             try:
                 callback(event)
             except Exception:  # noqa: BLE001 - a subscriber must not break the phone
                 log.exception("subscriber failed on %r", event)
 
     def _on_log(self, entry: LoggedMessage) -> None:
-        if self._subscribers:
+        if self._sip_log_wanted:
             self.emit(SipMessageLogged(entry.direction, entry.transport, entry.local, entry.remote,
                                        entry.timestamp, entry.data))
 
@@ -317,6 +337,7 @@ class Phone:
         proxy = chosen.outbound_proxy_uri
         route_set: tuple[str, ...] = () if proxy is None else (f"<{proxy};lr>",)
         call.place(target, route_set, headers)
+        self._refill_ports()
         return call
 
     def conference(self, calls: Sequence[Call]) -> Conference:
@@ -368,19 +389,13 @@ class Phone:
 
     def _on_invite(self, request: SipRequest, transaction: ServerInviteTransaction,
                    source: Source) -> None:
-        if "replaces" in request.headers:
-            # RFC 3891 3: it takes over one of our calls (attended transfer), DND or not.
-            from .call_transfer import on_replacing_invite
-
-            on_replacing_invite(self, request, transaction, source)
-            return
-        if self.dnd:
+        if self.dnd and "replaces" not in request.headers:
             from .sip.message import build_response
 
             self.ua.respond(transaction, build_response(request, 486, to_tag=self.ua.ids.tag()))
             return
         try:
-            call = self.incoming_call(request, transaction, source)
+            self._take_invite(request, transaction, source)
         except RtpSessionError as error:
             # RFC 3261 21.5.4: we cannot take a call now (no free RTP port pair).
             log.warning("refusing an INVITE from %s: %s", source.remote, error)
@@ -389,12 +404,27 @@ class Phone:
             refusal = build_response(request, 503, to_tag=self.ua.ids.tag())
             refusal.headers.add("Warning", f'399 - "{str(error)[:150]}"')
             self.ua.respond(transaction, refusal)
+        self._refill_ports()
+
+    def _take_invite(self, request: SipRequest, transaction: ServerInviteTransaction,
+                     source: Source) -> None:
+        if "replaces" in request.headers:
+            # RFC 3891 3: it takes over one of our calls (attended transfer), DND or not.
+            from .call_transfer import on_replacing_invite
+
+            on_replacing_invite(self, request, transaction, source)
             return
+        call = self.incoming_call(request, transaction, source)
         if call.state is CallState.INCOMING:
             self.emit(IncomingCall(call, call.call_id, call.remote, call.account.name))
             # Not answered at once by a subscriber: it rings (RFC 3261 13.3.1.1). A
             # call answered right away gets its 200 OK alone, with no 180 before it.
             call.ring()
+
+    def _refill_ports(self) -> None:
+        # After the INVITE went out or was answered: binding is kept off that path.
+        if self._ports is not None:
+            self._ports.refill_soon()
 
     def incoming_call(self, request: SipRequest, transaction: ServerInviteTransaction,
                       source: Source) -> Call:

@@ -10,7 +10,7 @@ import pytest
 
 from tui_phone.call import Call, CallState
 from tui_phone.config import parse_config
-from tui_phone.events import IncomingCall, PhoneEvent
+from tui_phone.events import IncomingCall, PhoneEvent, SipMessageLogged
 from tui_phone.phone import Phone
 from tui_phone.rtp.session import RtpSession, RtpSessionError
 from tui_phone.sip.message import SipResponse, parse_message
@@ -41,7 +41,7 @@ class Answering:
         self.phone = Phone(parse_config(CONFIG), self.reactor, listen=("127.0.0.1", 5060),
                            rng=random.Random(4))
         self.incoming: list[Call] = []
-        self.phone.subscribe(self._on_event)
+        self.phone.subscribe(self._on_event, (IncomingCall,))
         self.answer_at_once = answer_at_once
         self.phone.start(register=False)
         self.sip: FakeUdpPort = self.reactor.udp_ports[0]
@@ -125,3 +125,18 @@ def test_stop_closes_the_pooled_pairs() -> None:
     side.phone.stop()
     side.reactor.advance(0)
     assert side.bound() == 0
+
+
+def test_subscribers_get_the_kinds_they_ask_for_and_message_events_only_when_wanted() -> None:
+    side = Answering(answer_at_once=True)
+    calls: list[PhoneEvent] = []
+    side.phone.subscribe(calls.append, (IncomingCall,))
+    side.receive(invite(1))
+    assert [type(event) for event in calls] == [IncomingCall]
+    assert not side.phone._sip_log_wanted  # nobody takes SipMessageLogged: none is built
+    logged: list[PhoneEvent] = []
+    unsubscribe = side.phone.subscribe(logged.append, (SipMessageLogged,))
+    side.receive(invite(2))
+    assert [event.direction for event in logged] == ["received", "sent"]  # type: ignore[attr-defined]
+    unsubscribe()
+    assert not side.phone._sip_log_wanted

@@ -4,9 +4,10 @@ Binding the two UDP sockets of a call (RFC 3550 11: RTP on an even port,
 RTCP on the odd port above it) cost an incoming call about a third of a
 millisecond before its 200 OK could go out. :class:`RtpPortPool` keeps
 ``size`` :class:`~tui_phone.rtp.session.RtpSession` objects already opened in
-the configured port range: :meth:`RtpPortPool.take` hands one out at once and
-refills the pool with ``reactor.callLater(0, ...)``, after whatever the caller
-is doing now (answering the INVITE) is done.
+the configured port range: :meth:`RtpPortPool.take` hands one out at once, and
+:meth:`RtpPortPool.refill_soon`, called once the INVITE is answered, refills
+the pool with ``reactor.callLater(0, ...)``: even scheduling a timer is kept
+off the path from the INVITE to its answer.
 
 When the pool is empty (calls in a burst) :meth:`take` opens a session on the
 spot, as the phone always did; when no pair in the range is free it raises
@@ -56,7 +57,7 @@ class RtpPortPool:
         self.host = host
         self.port_range = port_range
         self.size = size
-        self._ready: list[RtpSession] = []
+        self._ready: list[tuple[RtpSession, int]] = []  # opened sessions, RTP ports
         self._refill: Any = None  # the pending callLater, if any
         self._closed = False
 
@@ -74,18 +75,21 @@ class RtpPortPool:
                 log.debug("RTP port pool stays at %d: %s", len(self._ready), error)
                 return
 
-    def take(self) -> RtpSession:
-        """An opened session: a pooled one, else one opened now.
+    def take(self) -> tuple[RtpSession, int]:
+        """An opened session and its RTP port: a pooled one, else one opened now.
 
         Raises :class:`RtpSessionError` when the pool is empty and the range
         has no free port pair (or the pool is closed).
         """
         if self._closed:
             raise RtpSessionError("the RTP port pool is closed")
-        session = self._ready.pop(0) if self._ready else self._open()
-        if self._refill is None and self.size:
+        return self._ready.pop(0) if self._ready else self._open()
+
+    def refill_soon(self) -> None:
+        """Refill on the reactor's next turn, if anything was taken."""
+        if (self._refill is None and not self._closed
+                and len(self._ready) < self.size):
             self._refill = self._reactor.callLater(0, self.fill)
-        return session
 
     def close(self) -> Deferred[Any]:
         """Close the sessions never handed out; fires when their ports are closed."""
@@ -94,12 +98,12 @@ class RtpPortPool:
             self._refill.cancel()
         self._refill = None
         ready, self._ready = self._ready, []
-        return gatherResults([session.close() for session in ready], consumeErrors=True)
+        return gatherResults([session.close() for session, _ in ready], consumeErrors=True)
 
-    def _open(self) -> RtpSession:
+    def _open(self) -> tuple[RtpSession, int]:
         session = self._factory()
-        session.open(self.host, self.port_range)
-        return session
+        port, _ = session.open(self.host, self.port_range)
+        return session, port
 
 
 __all__ = ["DEFAULT_POOL_SIZE", "RtpPortPool"]

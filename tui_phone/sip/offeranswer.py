@@ -15,9 +15,11 @@ offer raises :class:`~tui_phone.sip.sdp.SdpParseError` (400).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import NamedTuple
 
 from .errors import LocalProtocolError, RemoteProtocolError
 from .sdp import (
@@ -253,7 +255,7 @@ def _is_dtmf(rtpmap: RtpMap | None) -> bool:
     return rtpmap is not None and rtpmap.encoding.lower() == TELEPHONE_EVENT
 
 
-def _labels(formats: list[tuple[int, RtpMap | None]]) -> list[str]:
+def _labels(formats: Sequence[tuple[int, RtpMap | None]]) -> list[str]:
     return [str(enc) if enc else f"pt {pt}" for pt, enc in formats if not _is_dtmf(enc)]
 
 
@@ -304,8 +306,9 @@ def _disabled(md: MediaDescription) -> MediaDescription:
 def _session(
     local: LocalMedia, origin: Origin, media: list[MediaDescription], timings: list[Timing]
 ) -> SessionDescription:
+    o = origin
     return SessionDescription(
-        origin=replace(origin),
+        origin=Origin(o.username, o.sess_id, o.sess_version, o.nettype, o.addrtype, o.address),
         session_name=local.session_name,
         connection=Connection("IN", local.addrtype, local.address),
         timings=timings,
@@ -433,20 +436,21 @@ def build_answer(
     wanted = direction or local.direction
     media: list[MediaDescription] = []
     negotiated: NegotiatedMedia | None = None
-    no_codec: list[tuple[int, RtpMap | None]] | None = None
+    no_codec: Sequence[tuple[int, RtpMap | None]] | None = None
     reasons: list[str] = []
     for number, md in enumerate(offer.media, start=1):
         if negotiated is None and md.media.lower() == "audio":
             crypto = _answer_crypto(md, local) if md.proto.upper() == RTP_SAVP else None
             reason = _refusal(md, local, crypto)
             if reason is None:
-                formats = _formats(md)
-                answered = _answer_stream(offer, md, formats, local, wanted, crypto)
-                if answered is not None:
-                    media.append(answered[0])
-                    negotiated = answered[1]
+                choice = _codec_answer(
+                    tuple(md.formats), tuple(md.attributes), tuple(local.codecs),
+                    None if local.dtmf_pt is None else local.dtmf_events)
+                if isinstance(choice, _CodecAnswer):
+                    answer, negotiated = _answer_stream(offer, md, choice, local, wanted, crypto)
+                    media.append(answer)
                     continue
-                no_codec = no_codec or formats
+                no_codec = no_codec or choice
                 reason = "no common codec"
             reasons.append(f"stream {number}: {reason}")
         media.append(_disabled(md))
@@ -475,39 +479,71 @@ def _refusal(
     return f"unsupported transport {md.proto}"
 
 
+class _CodecAnswer(NamedTuple):
+    """The codec part of our answer to one offered stream: what depends only on the
+    stream's formats and attributes and on our codecs (see :func:`_codec_answer`)."""
+
+    codec: Codec  # ours, with the offerer's payload type number
+    dtmf_pt: int | None
+    formats: tuple[str, ...]  # our m= formats
+    attributes: tuple[Attribute, ...]  # our a=rtpmap and a=fmtp lines
+    remote_fmtp: str | None
+
+
+@functools.lru_cache(maxsize=256)
+def _codec_answer(
+    formats: tuple[str, ...], attributes: tuple[Attribute, ...], codecs: tuple[Codec, ...],
+    dtmf_events: str | None,
+) -> _CodecAnswer | tuple[tuple[int, RtpMap | None], ...]:
+    """The codec part of the answer to a stream offering ``formats`` with ``attributes``
+    (RFC 3264 6.1), or the offered formats when none is ours.
+
+    Cached: a peer offers the same formats call after call, and reading its
+    a=rtpmap and a=fmtp lines again was most of the work of an answer.
+    ``dtmf_events`` is ours, None when we take no telephone-event.
+    """
+    md = MediaDescription("audio", 0, RTP_AVP, list(formats), attributes=list(attributes))
+    offered = _formats(md)
+    chosen = _choose_codec(offered, codecs)
+    if chosen is None:
+        return tuple(offered)
+    pt, codec, enc = chosen
+    answer_formats = [str(pt)]
+    lines: list[Attribute] = [("rtpmap", f"{pt} {enc}")]
+    if codec.fmtp:
+        lines.append(("fmtp", f"{pt} {codec.fmtp}"))
+    fmtp = md.fmtp
+    dtmf = _choose_dtmf(offered, enc.clock_rate) if dtmf_events is not None else None
+    if dtmf is not None:
+        answer_formats.append(str(dtmf[0]))
+        events = fmtp.get(dtmf[0]) or dtmf_events
+        lines += [("rtpmap", f"{dtmf[0]} {dtmf[1]}"), ("fmtp", f"{dtmf[0]} {events}")]
+    return _CodecAnswer(replace(codec, pt=pt), dtmf[0] if dtmf else None, tuple(answer_formats),
+                        tuple(lines), fmtp.get(pt))
+
+
 def _answer_stream(
     offer: SessionDescription,
     md: MediaDescription,
-    formats: list[tuple[int, RtpMap | None]],
+    choice: _CodecAnswer,
     local: LocalMedia,
     wanted: Direction,
     crypto: tuple[CryptoAttribute, CryptoAttribute] | None,
-) -> tuple[MediaDescription, NegotiatedMedia] | None:
-    chosen = _choose_codec(formats, local.codecs)
-    if chosen is None:
-        return None
-    pt, codec, enc = chosen
+) -> tuple[MediaDescription, NegotiatedMedia]:
     conn, rtcp_address, rtcp_port = _rtp_destination(offer, md)
     offered = _written_direction(offer, md, conn)
     # RFC 3264 6.1: sendonly -> recvonly, recvonly -> sendonly, inactive ->
     # inactive, sendrecv -> what we want; never more than we want.
     ours = offered.reversed().intersect(wanted)
-    answer_formats = [str(pt)]
-    attributes: list[Attribute] = [("rtpmap", f"{pt} {enc}")]
-    if codec.fmtp:
-        attributes.append(("fmtp", f"{pt} {codec.fmtp}"))
-    dtmf = _choose_dtmf(formats, enc.clock_rate) if local.dtmf_pt is not None else None
-    if dtmf is not None:
-        answer_formats.append(str(dtmf[0]))
-        events = md.fmtp.get(dtmf[0]) or local.dtmf_events
-        attributes += [("rtpmap", f"{dtmf[0]} {dtmf[1]}"), ("fmtp", f"{dtmf[0]} {events}")]
     local_crypto, remote_crypto = crypto or (None, None)
-    attributes += _stream_attributes(local, ours, [local_crypto] if local_crypto else [])
-    answer = MediaDescription("audio", local.port, md.proto, answer_formats, attributes=attributes)
+    attributes = [*choice.attributes,
+                  *_stream_attributes(local, ours, [local_crypto] if local_crypto else [])]
+    answer = MediaDescription("audio", local.port, md.proto, list(choice.formats),
+                              attributes=attributes)
     negotiated = NegotiatedMedia(
-        codec=replace(codec, pt=pt),
-        payload_type=pt,
-        dtmf_payload_type=dtmf[0] if dtmf else None,
+        codec=choice.codec,
+        payload_type=choice.codec.pt,  # type: ignore[arg-type]
+        dtmf_payload_type=choice.dtmf_pt,
         remote_address=conn.address,
         remote_port=md.port,
         remote_rtcp_address=rtcp_address,
@@ -515,7 +551,7 @@ def _answer_stream(
         direction=ours,
         remote_direction=offered,
         ptime=md.ptime,
-        remote_fmtp=md.fmtp.get(pt),
+        remote_fmtp=choice.remote_fmtp,
         local_crypto=local_crypto,
         remote_crypto=remote_crypto,
     )

@@ -116,8 +116,11 @@ class Connection:
     @property
     def is_unspecified(self) -> bool:
         """True for 0.0.0.0 (RFC 2543 hold, RFC 3264 8.4) or the IPv6 ``::``."""
+        address = self.address
+        if address.strip("0123456789.") == "" and address.strip("0.") != "":
+            return False  # a dotted address with a non-zero digit: no need to parse it
         try:
-            return ipaddress.ip_address(self.address).is_unspecified
+            return ipaddress.ip_address(address).is_unspecified
         except ValueError:
             return False
 

@@ -10,6 +10,7 @@ numbers already bound to codecs (8.3.2) and the hold state (8.4).
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import replace
 
 from .errors import LocalProtocolError, RemoteProtocolError
@@ -23,7 +24,7 @@ from .offeranswer import (
     codec_key,
     process_answer,
 )
-from .sdp import Direction, MediaDescription, Origin, SessionDescription
+from .sdp import Attribute, Direction, MediaDescription, Origin, SessionDescription
 
 __all__ = ["SdpSession"]
 
@@ -174,6 +175,16 @@ class SdpSession:
     def _bind(self, *streams: MediaDescription) -> None:
         """Remember every dynamic payload type number seen in use (RFC 3264 8.3.2)."""
         for md in streams:
-            for pt, enc in md.rtpmap.items():
-                if pt in DYNAMIC_PAYLOAD_TYPES:
-                    self._bound.setdefault(codec_key(enc), pt)
+            for key, pt in _dynamic_payload_types(tuple(md.attributes)):
+                self._bound.setdefault(key, pt)
+
+
+@functools.lru_cache(maxsize=256)
+def _dynamic_payload_types(attributes: tuple[Attribute, ...]) -> tuple[tuple[CodecKey, int], ...]:
+    """The dynamic payload types a stream's ``attributes`` bind, by a=rtpmap.
+
+    Cached: the streams of one peer, and our answers to them, repeat call after call.
+    """
+    md = MediaDescription("audio", 0, "RTP/AVP", [], attributes=list(attributes))
+    return tuple((codec_key(enc), pt) for pt, enc in md.rtpmap.items()
+                 if pt in DYNAMIC_PAYLOAD_TYPES)

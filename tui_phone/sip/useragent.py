@@ -268,16 +268,21 @@ class UserAgent:
     # -- effects ------------------------------------------------------------------------
     def _perform(self, transaction: Transaction, effects: list[Effect]) -> None:
         for effect in effects:
-            if isinstance(effect, SendRequest):
-                self._send(effect.message, effect.destination, transaction)  # type: ignore[arg-type]
+            # The effects on the way to an answer come first.
+            if isinstance(effect, RequestReceived):
+                self._request_received(effect.request, transaction)  # type: ignore[arg-type]
             elif isinstance(effect, SendResponse):
                 source = effect.destination if isinstance(effect.destination, Source) else None
+                # A response's top Via is its request's (RFC 3261 8.2.6.2), parsed already.
+                via = transaction.request.via
                 try:
-                    target = response_target(_reply_via(effect.message.via, source), source)
+                    target = response_target(_reply_via(via, source), source)
                 except RoutingError as error:
                     log.warning("cannot route %r: %s", effect.message, error)
                     continue
                 self._send(effect.message, target, transaction)
+            elif isinstance(effect, SendRequest):
+                self._send(effect.message, effect.destination, transaction)  # type: ignore[arg-type]
             elif isinstance(effect, StartTimer):
                 self._cancel_timer(transaction, effect.name)
                 self._timers[(transaction, effect.name)] = self.reactor.callLater(
@@ -289,8 +294,6 @@ class UserAgent:
                 handler = self._handlers.get(transaction)  # type: ignore[call-overload]
                 if handler is not None:
                     handler.on_response(effect.response)
-            elif isinstance(effect, RequestReceived):
-                self._request_received(effect.request, transaction)  # type: ignore[arg-type]
             elif isinstance(effect, (TransactionTimedOut, TransportFailed)):
                 handler = self._handlers.get(transaction)  # type: ignore[call-overload]
                 if handler is not None:

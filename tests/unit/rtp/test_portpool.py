@@ -35,8 +35,10 @@ def pool(reactor: Ports, port_range: tuple[int, int] = (20000, 20100), size: int
                        port_range=port_range, size=size)
 
 
-def pair(session: RtpSession) -> tuple[int, int]:
+def pair(taken: tuple[RtpSession, int]) -> tuple[int, int]:
+    session, port = taken
     assert session.local_rtp is not None and session.local_rtcp is not None
+    assert session.local_rtp[1] == port
     return session.local_rtp[1], session.local_rtcp[1]
 
 
@@ -50,17 +52,21 @@ def test_fill_binds_even_odd_pairs_in_the_range() -> None:
         assert rtp % 2 == 0 and rtcp == rtp + 1 and 20000 <= rtp and rtcp <= 20100
 
 
-def test_take_binds_nothing_and_refills_on_the_next_turn() -> None:
+def test_take_binds_nothing_and_refill_soon_refills_on_the_next_turn() -> None:
     reactor = Ports()
     ports = pool(reactor)
     ports.fill()
+    ports.refill_soon()
+    assert not reactor.getDelayedCalls()  # full: nothing to do
     before = reactor.bound()
-    session = ports.take()
+    taken = ports.take()
     assert reactor.bound() == before  # the INVITE path binds no socket
-    assert pair(session)[0] in before and len(ports) == 1
-    assert len(reactor.getDelayedCalls()) == 1  # one refill, at once
+    assert pair(taken)[0] in before and len(ports) == 1
+    assert not reactor.getDelayedCalls()  # not even a timer on that path
     ports.take()
-    assert len(reactor.getDelayedCalls()) == 1  # still one refill
+    ports.refill_soon()
+    ports.refill_soon()
+    assert len(reactor.getDelayedCalls()) == 1  # one refill, at once
     reactor.advance(0)
     assert len(ports) == 2 and len(reactor.bound()) == 8
 
@@ -68,8 +74,7 @@ def test_take_binds_nothing_and_refills_on_the_next_turn() -> None:
 def test_an_empty_pool_opens_a_session_on_the_spot() -> None:
     reactor = Ports()
     ports = pool(reactor)  # never filled
-    session = ports.take()
-    rtp, rtcp = pair(session)
+    rtp, rtcp = pair(ports.take())
     assert reactor.bound() == [rtp, rtcp]
 
 
@@ -78,7 +83,8 @@ def test_a_full_range_refuses_with_an_error_not_a_crash() -> None:
     ports = pool(reactor, (20000, 20001))  # room for one pair
     ports.fill()
     assert len(ports) == 1  # the second pair did not fit: no error
-    first = ports.take()
+    first, _ = ports.take()
+    ports.refill_soon()
     reactor.advance(0)  # the refill finds the range full and gives up quietly
     assert len(ports) == 0
     with pytest.raises(RtpSessionError, match="no free RTP port pair"):
@@ -92,10 +98,11 @@ def test_the_sessions_sockets_close_when_the_call_ends_and_at_pool_close() -> No
     reactor = Ports()
     ports = pool(reactor)
     ports.fill()
-    session = ports.take()
-    rtp, rtcp = pair(session)
-    session.close()
+    taken = ports.take()
+    rtp, rtcp = pair(taken)
+    taken[0].close()
     assert rtp not in reactor.bound() and rtcp not in reactor.bound()
+    ports.refill_soon()
     closed = ports.close()
     assert reactor.bound() == [] and len(ports) == 0
     assert closed.called
@@ -110,6 +117,7 @@ def test_size_zero_binds_only_on_demand() -> None:
     ports.fill()
     assert reactor.bound() == []
     ports.take()
+    ports.refill_soon()
     assert len(reactor.bound()) == 2 and not reactor.getDelayedCalls()
     with pytest.raises(ValueError, match="negative"):
         pool(reactor, size=-1)

@@ -719,3 +719,32 @@ def test_default_codecs() -> None:
     ]
     assert Codec("pcmu", 8000).matches(RtpMap("PCMU", 8000))
     assert not Codec("opus", 48000, 2).matches(RtpMap("opus", 48000, 1))
+
+
+def test_answers_to_offers_of_one_shape_differ_in_what_is_per_call() -> None:
+    # The codec part of an answer is remembered per offered stream shape; the
+    # ports, addresses and directions still come from each offer and each LocalMedia.
+    first = offer_with("m=audio 49170 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000")
+    second = offer_with("m=audio 50000 RTP/AVP 0 101", "a=rtpmap:101 telephone-event/8000",
+                        "a=sendonly", connection="IN IP4 203.0.113.9")
+    answer1, negotiated1 = build_answer(first, LOCAL, ORIGIN)
+    answer2, negotiated2 = build_answer(second, LocalMedia("192.0.2.10", 40002), ORIGIN)
+    assert (negotiated1.remote_address, negotiated1.remote_port) == ("198.51.100.7", 49170)
+    assert (negotiated2.remote_address, negotiated2.remote_port) == ("203.0.113.9", 50000)
+    assert (answer1.media[0].port, answer2.media[0].port) == (40000, 40002)
+    assert (negotiated1.direction, negotiated2.direction) == (Direction.SENDRECV,
+                                                              Direction.RECVONLY)
+    assert answer1.media[0].formats == answer2.media[0].formats == ["0", "101"]
+    answer1.media[0].attributes.append(("x-mine", None))  # an answer is the caller's to change
+    assert ("x-mine", None) not in build_answer(first, LOCAL, ORIGIN)[0].media[0].attributes
+    # ... and other codecs of ours give another codec part.
+    pcma_only = LocalMedia("192.0.2.10", 40000, codecs=(Codec("PCMA", 8000, pt=8),))
+    with pytest.raises(NoCommonCodec):
+        build_answer(first, pcma_only, ORIGIN)
+
+
+def test_a_malformed_rtpmap_fails_every_time_it_is_offered() -> None:
+    offer = offer_with("m=audio 49170 RTP/AVP 96", "a=rtpmap:96 opus")
+    for _ in range(2):
+        with pytest.raises(SdpParseError, match="bad a=rtpmap value"):
+            build_answer(offer, LOCAL, ORIGIN)

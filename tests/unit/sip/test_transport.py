@@ -189,6 +189,41 @@ def test_udp_send_picks_the_listener_of_the_family() -> None:
     assert seen.log[1] == LoggedMessage("sent", "UDP", ("::1", 5060), ("::1", 5070), 3.0, b"v6")
 
 
+class _Socket:
+    """The socket under a real UDP port: records sendto, or fails with ``error``."""
+
+    def __init__(self, error: OSError | None = None) -> None:
+        self.sent: list[tuple[bytes, tuple[str, int]]] = []
+        self.error = error
+
+    def sendto(self, data: bytes, address: tuple[str, int]) -> int:
+        if self.error is not None:
+            raise self.error
+        self.sent.append((data, address))
+        return len(data)
+
+
+@pytest.mark.parametrize("error", [None, InterruptedError(4, "EINTR")])
+def test_udp_sends_on_the_socket_and_leaves_errors_to_twisted(error: OSError | None) -> None:
+    reactor, layer, seen = make_layer()
+    sock = _Socket(error)
+    listen = reactor.listenUDP
+
+    def listen_with_socket(*args: Any, **kwargs: Any) -> Any:
+        port = listen(*args, **kwargs)
+        port.socket = sock  # what twisted.internet.udp.Port has
+        return port
+
+    reactor.listenUDP = listen_with_socket  # type: ignore[method-assign]
+    layer.listen_udp("127.0.0.1", 5060)
+    assert succeeded(layer.send(b"x", Target("UDP", "127.0.0.1", 5070)))
+    # Straight to the socket; after an error, once more through Twisted's write.
+    written = reactor.udp_ports[0].sent
+    assert (sock.sent, written) == (([], [(b"x", ("127.0.0.1", 5070))]) if error
+                                    else ([(b"x", ("127.0.0.1", 5070))], []))
+    assert [entry.data for entry in seen.log] == [b"x"]
+
+
 def test_udp_send_from_the_requested_local_address() -> None:
     reactor, layer, _ = make_layer()
     layer.listen_udp("127.0.0.1", 5060)

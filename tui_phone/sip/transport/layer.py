@@ -93,6 +93,10 @@ class _UdpEndpoint(DatagramProtocol):
     def __init__(self, layer: TransportLayer) -> None:
         self.layer = layer
         self.local: tuple[str, int] = ("", 0)
+        #: The socket's own sendto on a real reactor (None on a fake one): a
+        #: datagram skips the address checks of Twisted's write, which the
+        #: layer has done already.
+        self.sendto: Callable[[bytes, tuple[str, int]], Any] | None = None
 
     def datagramReceived(self, data: bytes, addr: Any) -> None:
         """One datagram is one message (RFC 3261 18.3)."""
@@ -162,6 +166,8 @@ class TransportLayer:
         listening = self.reactor.listenUDP(port, endpoint, interface=bare_host(host))
         address = self._add_listener(UDP, listening)
         endpoint.local = address
+        raw = getattr(listening, "socket", None)
+        endpoint.sendto = getattr(raw, "sendto", None)
         self._udp[address] = endpoint
         return address
 
@@ -316,7 +322,16 @@ class TransportLayer:
         address, endpoint = self._udp_endpoint(ip, local)
         socket: Any = endpoint.transport
         try:
-            socket.write(data, (ip, port))
+            sendto = endpoint.sendto
+            if sendto is None:
+                socket.write(data, (ip, port))
+            else:
+                try:
+                    sendto(data, (ip, port))
+                except OSError:
+                    # Twisted's write knows what each error means (EINTR: again,
+                    # EMSGSIZE: too long, ECONNREFUSED: ignored, a wrong family).
+                    socket.write(data, (ip, port))
         except Exception as error:
             raise TransportError(
                 f"cannot send {len(data)} bytes to UDP {format_host_port(ip, port)}: {error}"
