@@ -51,6 +51,15 @@ class Stranger:
 
 Verdict = Accepted | Stranger
 
+# The verdicts are immutable, so every packet shares one of these four
+# rather than getting a new object (check runs for every packet received).
+_ACCEPTED = {
+    (latched, new_source): Accepted(latched=latched, new_source=new_source)
+    for latched in (False, True)
+    for new_source in (False, True)
+}
+_STEADY = _ACCEPTED[(False, False)]
+
 
 class SymmetricLatch:
     """Filters received packets and tracks the send destination (RFC 4961).
@@ -111,6 +120,8 @@ class SymmetricLatch:
             and payload_type not in self.payload_types
         ):
             return Stranger("payload-type")
+        if ssrc == self.remote_ssrc and source == self._trusted == self.destination:
+            return _STEADY  # the usual packet: our peer, from where we send to
         new_source = False
         if self.remote_ssrc is None:
             new_source = True
@@ -125,5 +136,5 @@ class SymmetricLatch:
         if self.enabled and source != self.destination:
             self.destination = source
             self.latch_count += 1
-            return Accepted(latched=True, new_source=new_source)
-        return Accepted(latched=False, new_source=new_source)
+            return _ACCEPTED[(True, new_source)]
+        return _ACCEPTED[(False, new_source)]

@@ -108,6 +108,10 @@ class RtpSender:
         self._sequence = first_sequence % SEQ_MODULUS
         self._timestamp = first_timestamp % TS_MODULUS  # of the next frame
         self._frames_done = 0  # frames sent, skipped or empty so far
+        #: When the next frame is due, on the clock of ``start_time``: computed
+        #: from the start and the frame count, never by adding up intervals,
+        #: so a timer set for it does not drift.
+        self.next_due = start_time
         self._marker_next = True  # RFC 3551 4.1: the first packet starts a talkspurt
         self._dtmf: DtmfSender | None = None
         self._packets = 0
@@ -155,15 +159,6 @@ class RtpSender:
             self._empty,
         )
 
-    @property
-    def next_due(self) -> float:
-        """When the next frame is due, on the clock of ``start_time``.
-
-        Computed from the start and the frame count, never by adding up
-        intervals, so a timer set for it does not drift.
-        """
-        return self.start_time + self._frames_done * self.ptime
-
     def frames_due(self, now: float) -> int:
         """Frames whose time has come by ``now`` and are not done yet."""
         elapsed = (now - self.start_time) / self.ptime
@@ -201,8 +196,10 @@ class RtpSender:
         bounded by ``max_catch_up``; the excess is skipped, see the module
         docstring); before the next frame is due, none.
         """
-        due = self.frames_due(now)
-        if due == 0:
+        due = math.floor((now - self.start_time) / self.ptime + _DUE_SLACK) + 1 - self._frames_done
+        if due == 1:  # on time: the common case, kept short (it runs every ptime)
+            return self._one_frame(source)
+        if due <= 0:
             return []
         if due > 1:
             self._late_ticks += 1
@@ -224,12 +221,15 @@ class RtpSender:
     def _advance_frame(self) -> None:
         self._timestamp = (self._timestamp + self.samples_per_frame) % TS_MODULUS
         self._frames_done += 1
+        self.next_due = self.start_time + self._frames_done * self.ptime
 
     def _one_frame(self, source: FrameSource) -> list[RtpPacket]:
         payload = source()
-        if self._dtmf is not None and self._dtmf.busy:
-            events = self._dtmf.tick()
-            if events:
+        dtmf = self._dtmf
+        if dtmf is not None:
+            if not dtmf.busy:
+                self._dtmf = None  # done: the next digits get a fresh DtmfSender
+            elif events := dtmf.tick():
                 assert self.telephone_event_pt is not None
                 packets = [
                     self._packet(self.telephone_event_pt, event.timestamp, event.payload, event.marker)
@@ -238,16 +238,22 @@ class RtpSender:
                 self._dtmf_packets += len(packets)
                 self._advance_frame()
                 return packets
+        # The audio frame; _advance_frame and _packet written out (every ptime).
+        timestamp = self._timestamp
+        self._timestamp = (timestamp + self.samples_per_frame) % TS_MODULUS
+        self._frames_done += 1
+        self.next_due = self.start_time + self._frames_done * self.ptime
         if payload is None:
             self._empty += 1
             self._marker_next = True
-            self._advance_frame()
             return []
-        packet = self._packet(self.payload_type, self._timestamp, payload, self._marker_next)
-        self._marker_next = False
+        sequence = self._sequence
+        self._sequence = (sequence + 1) % SEQ_MODULUS
+        self._packets += 1
+        self._octets += len(payload)
         self._frames_sent += 1
-        self._advance_frame()
-        return [packet]
+        marker, self._marker_next = self._marker_next, False
+        return [RtpPacket(self.payload_type, sequence, timestamp, self.ssrc, payload, marker)]
 
     def _packet(self, payload_type: int, timestamp: int, payload: bytes, marker: bool) -> RtpPacket:
         packet = RtpPacket(payload_type, self._sequence, timestamp, self.ssrc, payload, marker)

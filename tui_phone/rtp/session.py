@@ -46,6 +46,7 @@ from .sender import FrameSource, RtpSender
 from .session_stats import RtpSessionStats
 from .srtp import SrtpContext, SrtpError, SrtpReplayError, SrtpUnprotectError
 from .stats import ReceiverStatistics, SenderStatistics
+from .ticker import PACING_EARLY_WAKE, AsyncioPacer, DatagramPoller, ReactorPacer, pacer_for
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,10 @@ MAX_BIND_ATTEMPTS = 64
 # headers is (160 + 40) octets x 50/s = 80 kbit/s.
 DEFAULT_SESSION_BANDWIDTH = 80_000
 MAX_DATAGRAM = 2048
-# On the asyncio reactor the ptime timer is set this long before a frame is
-# due, and the frame is sent when the timer fires, as if on time.  epoll takes
-# its timeout in whole milliseconds, rounded up, so a loop timer fires 0 to 1 ms
-# after its time: waking half a millisecond early centres the send on the due
-# time (within +-0.5 ms plus scheduling noise).  Nothing sleeps or spins on the
-# loop: with hundreds of calls, a pacer that slept the remainder would hold up
-# every other call and the SIP signalling.
-PACING_EARLY_WAKE = 0.0005
+# RFC 4733 2.5.1.2 gives no figure: an event whose end packets were all lost
+# is reported this long after its last packet (DtmfReceiver's timeout).
+DTMF_TIMEOUT = 1.0
+_DTMF_WATCH_SLACK = 0.1  # seconds the timeout is polled beyond its due time
 
 FrameCallback = Callable[[bytes, RtpPacket], None]
 DtmfCallback = Callable[[DtmfDigit], None]
@@ -148,10 +145,15 @@ class RtpSession:
         self._scheduler = RtcpScheduler(
             self.ssrc, session_bandwidth_bps, self._rng.random, minimum=rtcp_minimum
         )
-        self._dtmf_receiver = DtmfReceiver(self._clock_rate)
+        self._dtmf_receiver = DtmfReceiver(self._clock_rate, DTMF_TIMEOUT)
         self._sender: RtpSender | None = None
         self._source: FrameSource | None = None
-        self._pacer = _pacer_for(self._reactor)
+        self._pacer: ReactorPacer | AsyncioPacer = pacer_for(self._reactor)
+        self._poller: DatagramPoller | None = None  # reads RTP on the tick while sending
+        self._dtmf_watch: float | None = None  # poll the DTMF receiver's timeout until then
+        # RTP sent and heard (SSRC -> time) not told to the scheduler yet: see _feed_scheduler.
+        self._rtp_sent_at: float | None = None
+        self._rtp_heard: dict[int, float] = {}
         self._send_call: Any = None  # the pending ptime timer (IDelayedCall or asyncio handle)
         self._rtcp_call: Any = None  # an IDelayedCall
         self._frame_callbacks: list[FrameCallback] = []
@@ -234,6 +236,7 @@ class RtpSession:
         self._rtcp_latch.set_signalled(rtcp_address)
         if self._rtcp_call is None and self._rtp_port is not None and not self._closed:
             now = self._reactor.seconds()
+            self._feed_scheduler()
             self._schedule_rtcp(self._scheduler.start(now), now)
 
     def configure_receive(
@@ -260,7 +263,7 @@ class RtpSession:
             self._clock_rate = clock_rate
             self._receiver = ReceiverStatistics(clock_rate, jitter_excluded_payload_types=excluded)
             self._reporter.receiver = self._receiver
-            self._dtmf_receiver = DtmfReceiver(clock_rate)
+            self._dtmf_receiver = DtmfReceiver(clock_rate, DTMF_TIMEOUT)
         self._quality = None
         if codec_name is not None:
             try:
@@ -338,6 +341,8 @@ class RtpSession:
         self._sender_stats.clock_rate = clock_rate
         self._source = source
         self._sending = True
+        if self._poller is None and self._pacer.polls:
+            self._poller = DatagramPoller.attach(self._rtp_port, self._on_rtp_datagram, MAX_DATAGRAM)
         self._send_tick()
 
     def stop_sending(self) -> None:
@@ -346,6 +351,9 @@ class RtpSession:
         if self._send_call is not None:
             self._send_call.cancel()
             self._send_call = None
+        if self._poller is not None:
+            self._poller.detach()  # the reactor reads RTP again (hold: no tick)
+            self._poller = None
 
     @property
     def sending(self) -> bool:
@@ -364,44 +372,47 @@ class RtpSession:
             raise RtpSessionError("cannot send DTMF: no telephone-event payload type was negotiated")
         self._sender.send_dtmf(digits, duration_ms=duration_ms)
 
-    def _send_tick(self) -> None:
+    def _send_tick(self, pace_now: float | None = None) -> None:
         """Send what is due, then set the timer for the next frame's due time.
 
         The next timer is set for the sender's ``next_due`` (start + frames x
         ptime), not "ptime from now", so lateness never accumulates; a late
         tick sends the missed frames at once (the sender's catch-up).
+        ``pace_now`` is the time on the pacing clock, when the pacer knows it.
         """
         self._send_call = None
+        if self._poller is not None:
+            self._poller.drain()  # what arrived since the last tick (ticker.py says why)
         sender, source = self._sender, self._source
         if sender is None or source is None or not self._sending:
             return
         now = self._reactor.seconds()  # wall clock: SR NTP timestamps, RTCP timing
         try:
-            packets = sender.tick(self._pacer.now(), source)
+            packets = sender.tick(self._pacer.now() if pace_now is None else pace_now, source)
         except BaseException:
             self._sending = False  # as LoopingCall did: an error stops the loop
             raise
+        port, destination = self._rtp_port, self._latch.destination
         for packet in packets:
-            if self._send_rtp(packet, now):
+            if (port is not None and destination is not None
+                    and self._write(port, bytes(packet), destination, rtcp=False)):
                 self._sender_stats.on_packet_sent(packet.timestamp, len(packet.payload), now)
-                self._scheduler.on_rtp_sent(now)
-        self._deliver_digits(self._dtmf_receiver.tick(now))
+                self._rtp_sent_at = now
+        if self._dtmf_watch is not None:
+            self._watch_dtmf(now)
         if self._sending and self._sender is sender and self._send_call is None:
             # (the source or a callback may have stopped or restarted sending)
             self._send_call = self._pacer.call_at(sender.next_due, self._send_tick)
-
-    def _send_rtp(self, packet: RtpPacket, now: float) -> bool:
-        destination = self._latch.destination
-        if destination is None or self._rtp_port is None:
-            return False
-        data = bytes(packet)
-        return self._write(self._rtp_port, data, destination, rtcp=False)
 
     def _write(self, port: Any, data: bytes, destination: Address, *, rtcp: bool) -> bool:
         try:
             if self.srtp is not None:
                 data = self.srtp.protect_rtcp(data) if rtcp else self.srtp.protect(data)
-            port.write(data, destination)
+            poller = self._poller
+            if poller is not None and port is self._rtp_port:
+                poller.sendto(data, destination)
+            else:
+                port.write(data, destination)
         except (OSError, MessageLengthError, SrtpError) as error:
             self._counts["send_errors"] += 1
             log.warning("RTP%s send to %s:%d failed: %s", "C" if rtcp else "", *destination, error)
@@ -410,11 +421,12 @@ class RtpSession:
 
     # -- receiving -------------------------------------------------------------
 
-    def _on_rtp_datagram(self, data: bytes, source: Address) -> None:
+    def _on_rtp_datagram(self, data: bytes, source: Address, arrival: float | None = None) -> None:
+        """One datagram on the RTP port, received at ``arrival`` (None: now)."""
         if self.rtcp_mux and is_rtcp(data):  # RFC 5761 4
-            self._on_rtcp_datagram(data, source)
+            self._on_rtcp_datagram(data, source, arrival)
             return
-        now = self._reactor.seconds()
+        now = self._reactor.seconds() if arrival is None else arrival
         if len(data) < RTP_HEADER_SIZE or data[0] >> 6 != RTP_VERSION:
             self._counts["garbage"] += 1
             return
@@ -445,7 +457,7 @@ class RtpSession:
             payload_size=len(packet.payload),
             ssrc=packet.ssrc,
         )
-        self._scheduler.on_rtp_received(packet.ssrc, now)
+        self._rtp_heard[packet.ssrc] = now
         if not valid:
             return  # RFC 3550 A.1: on probation, or a lone packet after a big jump
         if packet.payload_type == self._telephone_event_pt:
@@ -457,11 +469,15 @@ class RtpSession:
             )
         for callback in list(self._frame_callbacks):
             callback(packet.payload, packet)
-        self._deliver_digits(self._dtmf_receiver.tick(now))
+        if self._dtmf_watch is not None:
+            self._watch_dtmf(now)
 
     def _on_telephone_event(self, packet: RtpPacket, verdict: Accepted, now: float) -> None:
         if verdict.new_source:
             self._dtmf_receiver.reset()
+        # Poll the receiver's timeout (an event whose end packets were lost)
+        # until it must have passed; an idle receiver is not polled.
+        self._dtmf_watch = now + DTMF_TIMEOUT + _DTMF_WATCH_SLACK
         try:
             digits = self._dtmf_receiver.feed(
                 packet.sequence_number, packet.timestamp, packet.marker, packet.payload, now
@@ -471,6 +487,12 @@ class RtpSession:
             log.debug("bad telephone-event payload: %s", error)
             return
         self._deliver_digits(digits)
+
+    def _watch_dtmf(self, now: float) -> None:
+        assert self._dtmf_watch is not None
+        if now > self._dtmf_watch:
+            self._dtmf_watch = None
+        self._deliver_digits(self._dtmf_receiver.tick(now))
 
     def _deliver_digits(self, digits: list[DtmfDigit]) -> None:
         for digit in digits:
@@ -489,8 +511,8 @@ class RtpSession:
             log.debug("%s", error)
         return b""
 
-    def _on_rtcp_datagram(self, data: bytes, source: Address) -> None:
-        now = self._reactor.seconds()
+    def _on_rtcp_datagram(self, data: bytes, source: Address, arrival: float | None = None) -> None:
+        now = self._reactor.seconds() if arrival is None else arrival
         if len(data) < 8 or data[0] >> 6 != RTP_VERSION:
             self._counts["garbage"] += 1
             return
@@ -516,6 +538,7 @@ class RtpSession:
         if received.bye:
             self._peer_left(sender, received.bye_reason, now)
         else:
+            self._feed_scheduler()
             self._scheduler.on_rtcp_received(sender, size + UDP_IPV4_OVERHEAD, now)
 
     def _accept_rtcp(self, packets: list[RtcpPacket], source: Address) -> bool:
@@ -532,6 +555,7 @@ class RtpSession:
 
     def _peer_left(self, ssrc: int, reason: bytes | None, now: float) -> None:
         log.info("RTCP BYE from %08x: %r", ssrc, reason)
+        self._feed_scheduler()
         moved = self._scheduler.on_bye(ssrc, now)
         if moved is not None and self._rtcp_call is not None and self._rtcp_call.active():
             self._rtcp_call.cancel()
@@ -541,6 +565,22 @@ class RtpSession:
 
     # -- RTCP sending (RFC 3550 6.3) -------------------------------------------
 
+    def _feed_scheduler(self) -> None:
+        """Tell the RTCP scheduler what RTP was sent and heard since it last asked.
+
+        It keeps only the latest time of each (RFC 3550 6.3.3, 6.3.8), so
+        telling it before each of its decisions, rather than for every
+        packet, gives it the very same tables.
+        """
+        heard = self._rtp_heard
+        if heard:
+            for ssrc, at in heard.items():
+                self._scheduler.on_rtp_received(ssrc, at)
+            heard.clear()
+        if self._rtp_sent_at is not None:
+            self._scheduler.on_rtp_sent(self._rtp_sent_at)
+            self._rtp_sent_at = None
+
     def _schedule_rtcp(self, at: float, now: float) -> None:
         self._rtcp_call = self._reactor.callLater(max(at - now, 0.0), self._on_rtcp_timer)
 
@@ -549,6 +589,7 @@ class RtpSession:
         if self._closed:
             return
         now = self._reactor.seconds()
+        self._feed_scheduler()
         outcome = self._scheduler.on_expire(now)
         if isinstance(outcome, SendReport):
             size = self._send_report(now)
@@ -637,61 +678,3 @@ def _host_address(port: Any) -> Address | None:
     host = port.getHost()
     return (host.host, host.port)
 
-
-class _ReactorPacer:
-    """The ptime timer on the reactor's own clock and delayed calls.
-
-    For any reactor, and for the fake ``task.Clock`` of the unit tests.  A
-    timer for an absolute time is a delayed call for the time left; it is
-    set a hair early (well within the sender's due slack) so that float
-    rounding of a fake clock advanced in ptime steps never misses a frame.
-    """
-
-    def __init__(self, reactor: Any) -> None:
-        self._reactor = reactor
-
-    def now(self) -> float:
-        return float(self._reactor.seconds())
-
-    def call_at(self, when: float, function: Callable[[], None]) -> Any:
-        delay = when - self._reactor.seconds() - _PACER_ROUNDING
-        return self._reactor.callLater(max(delay, 0.0), function)
-
-
-class _AsyncioPacer:
-    """The ptime timer straight on the asyncio loop under Twisted's asyncio reactor.
-
-    Times are on the loop's monotonic clock. :meth:`call_at` fires
-    :data:`PACING_EARLY_WAKE` early, and while the callback runs :meth:`now`
-    reads no earlier than the due time, so the sender sends the frame then.
-    """
-
-    def __init__(self, loop: Any) -> None:
-        self._loop = loop
-        self._due: float | None = None
-
-    def now(self) -> float:
-        now = float(self._loop.time())
-        due = self._due
-        return now if due is None or now >= due else due
-
-    def call_at(self, when: float, function: Callable[[], None]) -> Any:
-        return self._loop.call_at(when - PACING_EARLY_WAKE, self._at, when, function)
-
-    def _at(self, when: float, function: Callable[[], None]) -> None:
-        self._due = when
-        try:
-            function()
-        finally:
-            self._due = None
-
-
-_PACER_ROUNDING = 1e-6  # seconds; RtpSender counts a frame due 20 us (2e-5 s) early
-
-
-def _pacer_for(reactor: Any) -> _ReactorPacer | _AsyncioPacer:
-    """The asyncio pacer on Twisted's asyncio reactor, else the reactor's own timers."""
-    loop = getattr(reactor, "_asyncioEventloop", None)
-    if loop is not None:
-        return _AsyncioPacer(loop)
-    return _ReactorPacer(reactor)

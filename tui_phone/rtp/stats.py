@@ -65,6 +65,7 @@ DUPLICATE_WINDOW = 128
 RTT_ROUNDING_SLACK = 64
 
 _U32 = 1 << 32
+_SEEN_MASK = (1 << DUPLICATE_WINDOW) - 1
 
 
 class RtpStatsError(ValueError):
@@ -321,8 +322,13 @@ class ReceiverStatistics:
             self.ssrc = ssrc
         if payload_size is not None:
             self._payload_sizes_given = True
-            self._payload_log.append((arrival_time_s, payload_size))
-            self._prune_payload_log(arrival_time_s)
+            payload_log = self._payload_log
+            payload_log.append((arrival_time_s, payload_size))
+            # _prune_payload_log, written out (every packet); it stops at the
+            # entry just appended at the latest.
+            cutoff = arrival_time_s - self.bitrate_window_s
+            while payload_log[0][0] < cutoff:
+                payload_log.popleft()
 
         point = (arrival_time_s * self.clock_rate, timestamp)
         use_for_jitter = payload_type not in self.jitter_excluded_payload_types
@@ -359,9 +365,12 @@ class ReceiverStatistics:
         if udelta < MAX_DROPOUT:
             # In order, with a permissible gap (udelta 0 is a duplicate of
             # the highest packet).
-            if udelta and seq < self.max_seq:
-                self.cycles += RTP_SEQ_MOD  # wrapped: another 64K cycle
-            self._mark_advanced(udelta)
+            if udelta:
+                if seq < self.max_seq:
+                    self.cycles += RTP_SEQ_MOD  # wrapped: another 64K cycle
+                self._seen = ((self._seen << udelta) | 1) & _SEEN_MASK
+            else:
+                self._mark_highest_again()
             self.max_seq = seq
         elif udelta <= RTP_SEQ_MOD - MAX_MISORDER:
             # The sequence number made a very large jump.
@@ -386,15 +395,15 @@ class ReceiverStatistics:
             self._jitter_step(point)
         return True
 
-    def _mark_advanced(self, udelta: int) -> None:
-        """Record a packet at or ahead of the highest sequence number."""
-        if udelta == 0:
-            if self._seen & 1:
-                self.duplicates += 1
-            self._seen |= 1
-            return
-        mask = (1 << DUPLICATE_WINDOW) - 1
-        self._seen = ((self._seen << udelta) | 1) & mask
+    def _mark_highest_again(self) -> None:
+        """Record a packet with the highest sequence number received so far.
+
+        (A packet ahead of it shifts the bitmap of :attr:`_seen`, in
+        :meth:`on_packet`.)
+        """
+        if self._seen & 1:
+            self.duplicates += 1
+        self._seen |= 1
 
     def _mark_behind(self, behind: int) -> None:
         """Record a packet ``behind`` sequence numbers below the highest."""

@@ -58,6 +58,29 @@ def test_looped_file_continues_seamlessly(tmp_path: Path, signals: SimpleNamespa
     assert out == signals.sine(400, 8000, 800) * 5
 
 
+@pytest.mark.parametrize("samples", [37, 160, 8000, 2 * 8000 + 37])
+@pytest.mark.parametrize("loop", [False, True])
+def test_direct_reading_cuts_the_file_into_the_same_frames(
+    tmp_path: Path, signals: SimpleNamespace, samples: int, loop: bool
+) -> None:
+    # A file in the call's format is read in blocks (DIRECT_READ_FRAMES frames);
+    # the frames must be the file cut in order, across block and loop seams.
+    signal = signals.pcm([(n * 37) % 20000 - 10000 for n in range(samples)])
+    path = write_wav(tmp_path / "a.wav", signal, 8000)
+    wanted_frames = 3 * samples // 160 + 3
+    if loop:
+        stream = signal * (3 + 160 * wanted_frames // samples)
+        expected = [stream[k * 320 : (k + 1) * 320] for k in range(wanted_frames)]
+    else:
+        padded = signal + bytes(-len(signal) % 320)
+        expected = [padded[k : k + 320] for k in range(0, len(padded), 320)]
+    with WavSource(path, 8000, 160, loop=loop) as source:
+        frames = [source.read_frame() for _ in range(wanted_frames if loop else len(expected))]
+        assert frames == expected
+        if not loop:
+            assert source.read_frame() is None
+
+
 def test_eight_bit_unsigned_is_converted(tmp_path: Path, signals: SimpleNamespace) -> None:
     path = write_wav(tmp_path / "a.wav", bytes([128, 255, 0, 192, 64]), 8000, width=1)
     with WavSource(path, 8000, 5) as source:

@@ -256,9 +256,14 @@ def test_on_the_asyncio_reactor_the_timer_wakes_early_on_the_loop_clock() -> Non
     assert when == pytest.approx(50.0 + PTIME - PACING_EARLY_WAKE)  # loop time, not reactor time
     loop.now = 50.0 + PTIME + 0.0004  # woke late: nothing left to sleep
     wake(*args)
-    (when, _, _) = loop.calls.pop()
+    (when, wake, args) = loop.calls.pop()
     assert when == pytest.approx(50.0 + 2 * PTIME - PACING_EARLY_WAKE)
     assert len(_sent_rtp(net, session)) == 2
+    loop.now = when  # woke early, as asked: the frame goes out as if on time
+    wake(*args)
+    assert len(_sent_rtp(net, session)) == 3
+    (when, _, _) = loop.calls.pop()
+    assert when == pytest.approx(50.0 + 3 * PTIME - PACING_EARLY_WAKE)
 
 
 def test_long_stall_skips_beyond_the_catch_up_bound() -> None:
@@ -404,6 +409,35 @@ def test_dtmf_goes_out_with_the_telephone_event_type_and_comes_back_as_digits() 
     assert all(d.ended_by == "end" and d.duration_ms == 100 for d in digits)
     assert bob.stats().dtmf_received == 2
     assert bob.stats().received.packets_lost == 0  # events share the sequence numbers
+
+
+def test_a_dtmf_event_whose_end_was_lost_is_reported_after_the_timeout() -> None:
+    net = Network()
+    alice, bob = _pair(net)
+    digits: list[DtmfDigit] = []
+    bob.on_dtmf(digits.append)
+    port = net.port(bob.local_rtp[1])  # type: ignore[index]
+    deliver = port.receive
+
+    def lose_the_end(data: bytes, addr: tuple[str, int]) -> None:
+        packet = RtpPacket.parse(data)
+        if not (packet.payload_type == 101 and packet.payload[1] & 0x80):  # RFC 4733 2.3: the E bit
+            deliver(data, addr)
+
+    port.receive = lose_the_end  # type: ignore[method-assign]
+    alice.start_sending(_frames(), 0, 8000, 160, 20, telephone_event_pt=101)
+    bob.start_sending(_frames(), 0, 8000, 160, 20)
+    net.run_for(0.2)
+    alice.send_dtmf("7", duration_ms=100)
+    net.run_for(0.3)
+    assert digits == []
+    alice.stop_sending()  # nothing more arrives: bob's own ticks notice the timeout
+    net.run_for(0.6)
+    assert digits == []  # not yet: 1 s after the last event packet
+    net.run_for(0.6)
+    assert [(d.digit, d.ended_by) for d in digits] == [("7", "timeout")]
+    net.run_for(1.0)
+    assert len(digits) == 1
 
 
 def test_jitter_buffer_gets_the_audio() -> None:

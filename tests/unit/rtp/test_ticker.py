@@ -1,0 +1,163 @@
+"""tui_phone.rtp.ticker: the pacers, and the RTP socket read on the tick.
+
+The poller runs on real UDP sockets on 127.0.0.1 (loopback delivers a
+datagram during the sender's ``sendto``, so a drain right after it finds
+it); the Twisted port around the socket is a small stand-in.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from twisted.internet.task import Clock
+
+from tui_phone.rtp import ticker
+from tui_phone.rtp.ticker import (
+    MAX_DATAGRAMS_PER_TICK,
+    AsyncioPacer,
+    DatagramPoller,
+    ReactorPacer,
+    pacer_for,
+)
+
+HOST = "127.0.0.1"
+
+
+class StandInPort:
+    """What the poller uses of a Twisted ``udp.Port``: its socket and reading switch."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind((HOST, 0))
+        self.socket.setblocking(False)
+        self.connected = True
+        self.reading = True
+
+    def stopReading(self) -> None:  # noqa: N802 - Twisted's name
+        self.reading = False
+
+    def startReading(self) -> None:  # noqa: N802 - Twisted's name
+        self.reading = True
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.socket.getsockname()
+        return host, port
+
+
+@pytest.fixture
+def port() -> Iterator[StandInPort]:
+    stand_in = StandInPort()
+    yield stand_in
+    stand_in.socket.close()
+
+
+@pytest.fixture
+def peer() -> Iterator[socket.socket]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((HOST, 0))
+    yield sock
+    sock.close()
+
+
+def _attach(port: StandInPort) -> tuple[DatagramPoller, list[tuple[bytes, tuple[str, int], float | None]]]:
+    received: list[tuple[bytes, tuple[str, int], float | None]] = []
+    poller = DatagramPoller.attach(port, lambda data, source, at: received.append((data, source, at)), 2048)
+    assert poller is not None
+    return poller, received
+
+
+def test_attach_takes_reading_from_the_reactor_and_detach_gives_it_back(port: StandInPort) -> None:
+    poller, _ = _attach(port)
+    assert not port.reading and poller.polling
+    poller.detach()
+    assert port.reading and not poller.polling
+    assert poller.drain() == 0
+
+
+def test_detach_leaves_a_closed_port_alone(port: StandInPort) -> None:
+    poller, _ = _attach(port)
+    port.connected = False  # stopListening ran meanwhile
+    poller.detach()
+    assert not port.reading
+
+
+def test_a_port_without_a_real_socket_is_not_polled() -> None:
+    class Fake:
+        socket = None
+
+    assert DatagramPoller.attach(Fake(), lambda *args: None, 2048) is None
+
+
+def test_drain_hands_over_every_waiting_datagram_with_its_kernel_arrival_time(
+    port: StandInPort, peer: socket.socket
+) -> None:
+    poller, received = _attach(port)
+    assert poller.drain() == 0
+    before = time.time()
+    for index in range(3):
+        peer.sendto(bytes([index]) * 20, port.address)
+    after = time.time()
+    time.sleep(0.01)  # read later than they arrived: the arrival times must not move
+    assert poller.drain() == 3
+    assert [data for data, _, _ in received] == [bytes([k]) * 20 for k in range(3)]
+    assert all(source == peer.getsockname() for _, source, _ in received)
+    arrivals = [at for _, _, at in received]
+    assert all(at is not None and before - 0.001 <= at <= after + 0.001 for at in arrivals)
+    assert arrivals == sorted(arrivals)
+    assert poller.drain() == 0
+
+
+def test_drain_reads_at_most_a_bounded_number_per_tick(port: StandInPort, peer: socket.socket) -> None:
+    poller, received = _attach(port)
+    for _ in range(MAX_DATAGRAMS_PER_TICK + 5):
+        peer.sendto(b"x", port.address)
+    assert poller.drain() == MAX_DATAGRAMS_PER_TICK
+    assert poller.drain() == 5
+    assert len(received) == MAX_DATAGRAMS_PER_TICK + 5
+
+
+def test_a_datagram_without_a_timestamp_hands_reading_back_to_the_reactor(
+    port: StandInPort, peer: socket.socket
+) -> None:
+    poller, received = _attach(port)
+    # As if the kernel gave no timestamp: switch the option off again.
+    port.socket.setsockopt(socket.SOL_SOCKET, ticker._SO_TIMESTAMPNS, 0)  # type: ignore[arg-type]
+    peer.sendto(b"one", port.address)
+    peer.sendto(b"two", port.address)
+    assert poller.drain() == 1
+    assert received == [(b"one", peer.getsockname(), None)]
+    assert port.reading and not poller.polling
+    assert poller.drain() == 0  # the reactor reads "two"
+
+
+def test_sendto_sends_to_an_ip_literal_and_refuses_a_host_name(port: StandInPort, peer: socket.socket) -> None:
+    poller, _ = _attach(port)
+    poller.sendto(b"hello", peer.getsockname())
+    assert peer.recvfrom(100) == (b"hello", port.address)
+    with pytest.raises(OSError, match="'localhost' is not an IP address of the socket's family"):
+        poller.sendto(b"hello", ("localhost", 9))
+    with pytest.raises(OSError, match="'::1' is not an IP address"):
+        poller.sendto(b"hello", ("::1", 9))
+
+
+def test_reactor_pacer_sets_a_delayed_call_a_hair_before_the_due_time() -> None:
+    clock = Clock()
+    clock.advance(100.0)
+    pacer = ReactorPacer(clock)
+    fired: list[float] = []
+    pacer.call_at(100.02, lambda: fired.append(pacer.now()))
+    clock.advance(0.02)
+    assert fired == [pytest.approx(100.02)]
+    assert not ReactorPacer.polls
+
+
+def test_pacer_for_picks_the_asyncio_loop_of_twisteds_asyncio_reactor() -> None:
+    clock = Clock()
+    assert isinstance(pacer_for(clock), ReactorPacer)
+    clock._asyncioEventloop = object()  # type: ignore[attr-defined]
+    assert isinstance(pacer_for(clock), AsyncioPacer)
+    assert AsyncioPacer.polls  # (the pacer itself: test_session's asyncio reactor test)

@@ -1,0 +1,208 @@
+"""The ptime tick of an RTP session: its timer, and the reads done on it.
+
+The Twisted edge, like :mod:`tui_phone.rtp.session`, which uses it:
+
+* a *pacer* sets the timer for the next frame's due time: on Twisted's
+  asyncio reactor straight on the asyncio loop (:class:`AsyncioPacer`),
+  on any other reactor (and the unit tests' fake clock) with the reactor's
+  delayed calls (:class:`ReactorPacer`);
+* :class:`DatagramPoller` reads the RTP socket when that timer fires
+  instead of whenever a datagram arrives.
+
+Why poll: a call wakes the process once per frame for the send timer and,
+if the socket is read on readiness, once more for every datagram the peer
+sends.  On a shared machine a wake-up of an idle process costs more than the
+little work it does (asyncio's loop iteration, cold caches), so reading at
+the tick halves the wake-ups of a call (see bench/percall.py).  The kernel
+stamps each datagram when it arrives (``SO_TIMESTAMPNS``), and that time,
+not the tick's, is its arrival time: the RFC 3550 interarrival jitter, the
+jitter buffer's transit times and the RTCP round-trip time stay those of
+the wire.  A datagram waits at most one ptime in the socket, and the jitter
+buffer plays out on the same tick right after it is read, so nothing is
+heard later than before.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import socket
+import struct
+import sys
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# On the asyncio reactor the ptime timer is set this long before a frame is
+# due, and the frame is sent when the timer fires, as if on time.  epoll takes
+# its timeout in whole milliseconds, rounded up, so a loop timer fires 0 to 1 ms
+# after its time: waking half a millisecond early centres the send on the due
+# time (within +-0.5 ms plus scheduling noise).  Nothing sleeps or spins on the
+# loop: with hundreds of calls, a pacer that slept the remainder would hold up
+# every other call and the SIP signalling.
+PACING_EARLY_WAKE = 0.0005
+_PACER_ROUNDING = 1e-6  # seconds; RtpSender counts a frame due 20 us (2e-5 s) early
+
+# At most this many datagrams are read per tick; a flood beyond it waits in
+# the socket (and the kernel drops what does not fit) rather than starving
+# the send that follows.  A call brings one or two per 20 ms.
+MAX_DATAGRAMS_PER_TICK = 64
+
+_TIMESPEC = struct.Struct("@ll")  # struct timespec: tv_sec, tv_nsec (native longs)
+# Python's socket module does not name these.  Linux's asm-generic values
+# (include/uapi/asm-generic/socket.h: SO_TIMESTAMPNS_OLD, SCM_TIMESTAMPNS ==
+# SO_TIMESTAMPNS), which the machines listed use; elsewhere (other kernels,
+# parisc, sparc, alpha...) the reactor keeps reading on readiness.
+_GENERIC_SOCKET_MACHINES = frozenset(
+    {"x86_64", "amd64", "i386", "i686", "aarch64", "arm64", "armv7l", "armv6l", "riscv64"}
+)
+_SO_TIMESTAMPNS = (
+    35 if sys.platform == "linux" and platform.machine().lower() in _GENERIC_SOCKET_MACHINES else None
+)
+_SCM_TIMESTAMPNS = _SO_TIMESTAMPNS
+
+Address = tuple[str, int]
+ArrivalHandler = Callable[[bytes, Address, "float | None"], None]
+
+
+class ReactorPacer:
+    """The ptime timer on the reactor's own clock and delayed calls.
+
+    For any reactor, and for the fake ``task.Clock`` of the unit tests.  A
+    timer for an absolute time is a delayed call for the time left; it is
+    set a hair early (well within the sender's due slack) so that float
+    rounding of a fake clock advanced in ptime steps never misses a frame.
+    """
+
+    polls = False  # the reactor reads the sockets
+
+    def __init__(self, reactor: Any) -> None:
+        self._reactor = reactor
+
+    def now(self) -> float:
+        return float(self._reactor.seconds())
+
+    def call_at(self, when: float, function: Callable[[], None]) -> Any:
+        """Call ``function()`` at ``when`` (it reads :meth:`now` itself)."""
+        delay = when - self._reactor.seconds() - _PACER_ROUNDING
+        return self._reactor.callLater(max(delay, 0.0), function)
+
+
+class AsyncioPacer:
+    """The ptime timer straight on the asyncio loop under Twisted's asyncio reactor.
+
+    Times are on the loop's monotonic clock. :meth:`call_at` fires
+    :data:`PACING_EARLY_WAKE` early and calls ``function(now)`` with ``now``
+    no earlier than the due time, so the sender sends the frame then.
+    """
+
+    polls = True  # a sending session reads its RTP socket on the tick
+
+    def __init__(self, loop: Any) -> None:
+        self._loop = loop
+
+    def now(self) -> float:
+        return float(self._loop.time())
+
+    def call_at(self, when: float, function: Callable[[float], None]) -> Any:
+        return self._loop.call_at(when - PACING_EARLY_WAKE, self._fire, when, function)
+
+    def _fire(self, when: float, function: Callable[[float], None]) -> None:
+        now = self._loop.time()
+        function(now if now >= when else when)
+
+
+def pacer_for(reactor: Any) -> ReactorPacer | AsyncioPacer:
+    """The asyncio pacer on Twisted's asyncio reactor, else the reactor's own timers."""
+    loop = getattr(reactor, "_asyncioEventloop", None)
+    if loop is not None:
+        return AsyncioPacer(loop)
+    return ReactorPacer(reactor)
+
+
+class DatagramPoller:
+    """Reads a Twisted UDP port's socket on the tick, with kernel arrival times.
+
+    :meth:`attach` takes the port's reading away from the reactor;
+    :meth:`drain` (on every tick) reads what arrived since the last one and
+    passes each datagram to ``handler(data, source, arrival)``, ``arrival``
+    being the kernel's receive time in Unix seconds; :meth:`detach` gives
+    reading back to the reactor.  Should a datagram come without its time,
+    that one is handed over with ``arrival`` None and the reactor reads
+    again from then on (a tick's time would hide the jitter).  :meth:`sendto`
+    writes straight to the socket, without the per-datagram address checks
+    of Twisted's ``Port.write`` (done once per destination here).
+    """
+
+    def __init__(self, port: Any, sock: socket.socket, handler: ArrivalHandler, max_datagram: int) -> None:
+        self._port = port
+        self._socket = sock
+        self._handler = handler
+        self._max_datagram = max_datagram
+        self._recvmsg = sock.recvmsg
+        self._sendto = sock.sendto
+        self._space = socket.CMSG_SPACE(_TIMESPEC.size)
+        self._checked: Address | None = None  # the last destination found to be an IP literal
+        self.polling = True
+
+    @classmethod
+    def attach(cls, port: Any, handler: ArrivalHandler, max_datagram: int) -> DatagramPoller | None:
+        """Poll ``port`` from now on; None when it is no real socket (a test's fake)."""
+        sock = getattr(port, "socket", None)
+        if not isinstance(sock, socket.socket) or _SO_TIMESTAMPNS is None:
+            return None
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        except OSError as error:
+            log.debug("no kernel receive timestamps (%s): the reactor reads RTP", error)
+            return None
+        port.stopReading()
+        return cls(port, sock, handler, max_datagram)
+
+    def detach(self) -> None:
+        """Give reading back to the reactor (unless the port was closed meanwhile)."""
+        if self.polling and getattr(self._port, "connected", False):
+            self._port.startReading()
+        self.polling = False
+
+    def drain(self) -> int:
+        """Read and hand over every datagram waiting (up to the per-tick bound)."""
+        if not self.polling:
+            return 0
+        recvmsg, handler, space, size = self._recvmsg, self._handler, self._space, self._max_datagram
+        for count in range(MAX_DATAGRAMS_PER_TICK):
+            try:
+                data, ancillary, _flags, source = recvmsg(size, space)
+            except (BlockingIOError, InterruptedError):
+                return count
+            except OSError as error:  # an ICMP error queued on the socket, or it was closed
+                log.debug("RTP socket read failed: %s", error)
+                return count
+            arrival = None
+            for level, kind, value in ancillary:
+                if kind == _SCM_TIMESTAMPNS and level == socket.SOL_SOCKET:
+                    seconds, nanoseconds = _TIMESPEC.unpack(value)
+                    arrival = seconds + nanoseconds * 1e-9
+            if arrival is None:
+                log.info("RTP datagram without a kernel timestamp: the reactor reads RTP again")
+                self.detach()
+                handler(data, (source[0], source[1]), None)
+                return count + 1
+            handler(data, (source[0], source[1]), arrival)
+        return MAX_DATAGRAMS_PER_TICK
+
+    def sendto(self, data: bytes, destination: Address) -> None:
+        """Send one datagram to an IP literal (raises OSError as the socket does)."""
+        if destination != self._checked:
+            _check_literal(destination[0], self._socket.family)
+            self._checked = destination
+        self._sendto(data, destination)
+
+
+def _check_literal(host: str, family: int) -> None:
+    """Refuse a host name (sendto would resolve it, blocking) or the wrong family."""
+    try:
+        socket.inet_pton(family, host)
+    except OSError:
+        raise OSError(f"{host!r} is not an IP address of the socket's family") from None
