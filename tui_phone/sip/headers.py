@@ -330,11 +330,14 @@ class Headers:
             if offset < 0:
                 fields = []
             else:
-                body = head[offset + 2 :]
-                lines = body.split("\r\n")
-                if body.count("\n") != len(lines) - 1 or body.count("\r") != len(lines) - 1:
+                lines = head[offset + 2 :].split("\r\n")
+                # Any CR or LF left in a line was not part of a CRLF.
+                joined = "".join(lines)
+                if "\r" in joined or "\n" in joined:
                     raise SipParseError("bare CR or LF in the header section")
-                if "\r\n " in body or "\r\n\t" in body or body[:1] in (" ", "\t"):
+                # A field name starts with a token character (from "!" on), so a
+                # section whose least line does is not folded.
+                if min(lines)[:1] < "!" and any(line[:1] in (" ", "\t") for line in lines):
                     fields = parse_folded_fields(lines)
                 else:
                     fields, self._index = _parse_fields_indexed(lines)

@@ -224,3 +224,27 @@ def test_last_field_ends_the_section_without_crlf() -> None:
     assert headers.get("Via") == "SIP/2.0/UDP a"
     assert headers.get("v") == "SIP/2.0/UDP a"
     assert headers.get_all("Via") == ["SIP/2.0/UDP a", "SIP/2.0/UDP b"]
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # (the header section after the Request-Line, what splitting it gives: fields or an error)
+        (" folded: first", "header section starts with a continuation line"),
+        ("\tfolded: first", "header section starts with a continuation line"),
+        ("A: 1\r\n\x01B: 2", "invalid header name '\\x01B'"),
+        ("A: 1\r\n\x01B: 2\r\n more", "invalid header name '\\x01B'"),
+        ("X-A: 1\r\n more\r\nX-B: 2", [("x-a", "1 more"), ("x-b", "2")]),
+        ("X-A: 1\r\n\tmore: 3\r\nb: 2", [("x-a", "1 more: 3"), ("referred-by", "2")]),
+        ("A: 1\r\nB: 2\r", "bare CR or LF in the header section"),
+        ("A: 1\r\r\n\nB: 2", "bare CR or LF in the header section"),
+        ("!A: 1\r\n~B: 2", [("!a", "1"), ("~b", "2")]),
+    ],
+)
+def test_splitting_the_section(head: str, expected: object) -> None:
+    data = f"OPTIONS sip:a@b SIP/2.0\r\n{head}\r\n\r\n".encode()
+    try:
+        answer: object = [(key, value) for key, _name, value, _raw in _split(data).fields()]
+    except SipParseError as error:
+        answer = error.reason
+    assert answer == expected

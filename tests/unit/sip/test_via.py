@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui_phone.sip.errors import SipParseError
-from tui_phone.sip.via import Via
+from tui_phone.sip.via import _HOST_RE, Via
 
 SETTINGS = settings(max_examples=500, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -116,3 +118,17 @@ def test_parsed_via_round_trips(text: str) -> None:
     assert str(via) == text
     again = Via.parse(str(Via(via.transport, via.host, via.port, via.params, via.protocol)))
     assert again == via and hash(again) == hash(via)
+
+
+# RFC 3261 25.1 hostname, written as the grammar reads: *( domainlabel "." ) toplabel [ "." ]
+# (toplabel loosened to domainlabel, as the parser does).
+_RFC_HOST = re.compile(
+    r"(?:(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?"
+    r"|\[[0-9A-Fa-f:.]+\])\Z"
+)
+
+
+@SETTINGS
+@given(st.text(alphabet="ab9-.[]:", max_size=12))
+def test_host_rule_is_the_grammar(host: str) -> None:
+    assert bool(_HOST_RE.match(host)) == bool(_RFC_HOST.match(host))
