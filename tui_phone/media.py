@@ -230,6 +230,9 @@ class CallMedia:
         if buffer is None or decoder is None or self.echo:
             return None
         item = buffer.pop(self.reactor.seconds())
+        if (self._recorder is None and self.frame_tap is None
+                and (self._backend is None or self._backend.discards_playback)):
+            return None  # nobody hears or records it: no need to decode (every ptime)
         pcm: bytes | None = None
         if isinstance(item, Frame):
             try:

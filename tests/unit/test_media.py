@@ -79,6 +79,24 @@ def test_the_playout_clock_hands_over_to_the_send_tick_on_resume() -> None:
     media.close()
 
 
+def test_with_a_backend_that_discards_playback_only_a_recording_needs_the_decoded_audio(
+    tmp_path: Path,
+) -> None:
+    reactor = FakeReactor()
+    backend = NullBackend()
+    media = CallMedia(reactor, audio=lambda: backend)
+    media.apply(negotiated(Direction.SENDRECV))
+    feed(reactor, media, 20)
+    assert backend.frames_played == 0  # not decoded: nobody would hear it
+    media.record(tmp_path / "call.wav")
+    feed(reactor, media, 30, first_seq=20)
+    assert backend.frames_played >= 20
+    media.close()
+    with wave.open(str(tmp_path / "call.wav")) as recording:
+        frames = recording.readframes(recording.getnframes())
+    assert audioop.max(audioop.tomono(frames, 2, 0, 1), 2) > 1000  # the received side
+
+
 def test_summary_reports_bitrate_jitter_buffer_and_the_rtp_source() -> None:
     reactor = FakeReactor()
     media = CallMedia(reactor, audio=NullBackend)

@@ -50,6 +50,14 @@ class AudioBackend(ABC):
         return self.name
 
     @property
+    def discards_playback(self) -> bool:
+        """True when played frames go nowhere, so a caller need not decode them.
+
+        A backend that keeps the default :meth:`_play` discards them.
+        """
+        return type(self)._play is AudioBackend._play
+
+    @property
     def is_open(self) -> bool:
         """True between :meth:`open` and :meth:`close`."""
         return self._on_capture is not None
@@ -187,6 +195,10 @@ class WavBackend(AudioBackend):
             source.close()
             raise
         self._source = source
+
+    @property
+    def discards_playback(self) -> bool:
+        return self.sink_path is None and type(self)._play is WavBackend._play
 
     def _capture_frame(self) -> bytes:
         assert self._source is not None

@@ -108,3 +108,21 @@ def test_wav_backend_missing_file_fails_at_open(tmp_path: Path) -> None:
     with pytest.raises(WavFormatError, match="no such file"):
         backend.open(8000, 160, print)
     assert not backend.is_open
+
+
+def test_which_backends_discard_playback(tmp_path: Path) -> None:
+    # A caller may skip decoding for these (tui_phone.media does).
+    class Counting(NullBackend):
+        def _play(self, frame: bytes) -> None:
+            pass
+
+    source = tmp_path / "in.wav"
+    with wave.open(str(source), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(bytes(320))
+    assert NullBackend().discards_playback and ToneBackend(TEST).discards_playback
+    assert WavBackend(source).discards_playback
+    assert not WavBackend(source, tmp_path / "out.wav").discards_playback
+    assert not Counting().discards_playback
