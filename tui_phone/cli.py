@@ -6,6 +6,7 @@ and the terminal UI land on top of it (see the project's issues).
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -24,7 +25,27 @@ headless: Any = lazy_module("tui_phone.headless")
 from .sip import SipParseError, SipRequest, parse_message
 
 
-@click.group(invoke_without_command=True)
+class _LazyGroup(click.Group):
+    """Commands whose modules load only when the command is used (or listed in --help).
+
+    The doctor and the call history bring their own imports (sqlite3...) that
+    neither the terminal phone nor the headless calls need.
+    """
+
+    lazy = {"doctor": ("tui_phone.doctor", "doctor_command"),
+            "history": ("tui_phone.history", "history_command")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, factory = self.lazy[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), factory)(), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, invoke_without_command=True)
 @click.version_option(__version__, prog_name="tui-phone")
 @click.option(
     "--config",
@@ -289,17 +310,6 @@ def register_command(ctx: click.Context, account: str | None, as_json: bool) -> 
     config, chosen = _prepared(ctx, account)
     out = headless.Output(as_json, click.echo)
     _run(lambda reactor: headless.run_register(reactor, config, chosen, out=out))
-
-
-def _add_commands() -> None:
-    from .doctor import doctor_command
-    from .history import history_command
-
-    cli.add_command(doctor_command())
-    cli.add_command(history_command())
-
-
-_add_commands()
 
 
 def main() -> None:
