@@ -1,12 +1,14 @@
 """SIP messages: parsing, validation, serialization (RFC 3261 7, 8.2, 18.3).
 
 ``parse_message(data)`` turns one datagram (or one framed stream message) into
-a :class:`SipRequest` or :class:`SipResponse`. Header values stay raw text until
-asked for; the headers every SIP element needs to judge a message (Via, From,
-To, Call-ID, CSeq, Content-Length, Max-Forwards, Contact) are checked at parse
-time, because a message that a UAS must answer with 400 should fail here, once,
-with the exact reason. Parsed forms are cached, so reading them afterwards
-costs a dictionary lookup.
+a :class:`SipRequest` or :class:`SipResponse`. It frames the message and checks
+the start line; header values stay raw text until asked for (``headers.get``
+finds one field with one regex search). ``validate()`` (or
+``parse_message(data, validate=True)``, as the transport edge does) checks the
+headers every SIP element needs to judge a message (Via, From, To, Call-ID,
+CSeq, Content-Length, Max-Forwards, Contact, Date), so that a message a UAS must
+answer with 400 fails once, with the exact reason. Parsed forms are cached, so
+reading them afterwards costs a dictionary lookup.
 
 An unmodified parsed message serializes to exactly the bytes it came from.
 """
@@ -369,12 +371,10 @@ def parse_message(data: bytes, *, validate: bool = False) -> SipRequest | SipRes
     # Content-Length is usually the last header, spelled the usual way.
     # (bytes.isdigit() is True for ASCII digits only.)
     at = data.rfind(b"\r\n", 0, end)
-    if data.startswith(b"\r\nContent-Length: ", at):
-        length_text: bytes | str | None = data[at + 18 : end]
-        if not length_text.isdigit():  # type: ignore[union-attr]
-            length_text = _content_length(head, headers, eol)
-    else:
-        length_text = _content_length(head, headers, eol)
+    digits = data[at + 18 : end] if data.startswith(b"\r\nContent-Length: ", at) else b""
+    length_text: bytes | str | None = (
+        digits if digits.isdigit() else _content_length(head, headers, eol)
+    )
     if length_text is None:
         stop = size
     else:
