@@ -86,6 +86,9 @@ class ServerTransaction(Transaction):
         status = response.status
         if not 100 <= status <= 699:
             raise LocalProtocolError(f"status {status} is not a SIP status code")
+        text = response.headers.get("cseq")
+        if text is not None and text == self.request.headers.get("cseq"):
+            return  # copied as it was (RFC 3261 8.2.6.2): no need to parse it again
         cseq = response.cseq
         if cseq != self.request.cseq:
             raise LocalProtocolError(

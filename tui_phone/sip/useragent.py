@@ -144,8 +144,9 @@ class UserAgent:
         self.advertise: Callable[[str, int], tuple[str, int]] | None = None
         self._handlers: dict[ClientTransaction, ClientHandler] = {}
         self._timers: dict[tuple[Transaction, str], Any] = {}
-        #: Contact values made so far, by (user, transport, host, port).
+        #: Contact values made so far, by (user, transport, host, port); Vias by the last three.
         self._contacts: dict[tuple[str | None, str, str, int], str] = {}
+        self._vias: dict[tuple[str, str, int], Via] = {}
         #: (certificate, key) PEM files for TLS listeners; None: no TLS listener.
         self.tls_certificate: tuple[str, str] | None = None
         #: How outgoing TLS connections check the server (None: verify, system CAs).
@@ -172,7 +173,11 @@ class UserAgent:
     def via(self, transport: str = UDP) -> Via:
         """The Via template of our requests: sent-by, transport, ``rport`` (RFC 3581)."""
         host, port = self.local_address(transport)
-        return Via(transport.upper(), host, port, (("rport", None),))
+        key = (transport, host, port)
+        via = self._vias.get(key)
+        if via is None:  # a Via is immutable: one per listener serves every request
+            via = self._vias[key] = Via(transport.upper(), host, port, (("rport", None),))
+        return via
 
     def contact(self, user: str | None, transport: str = UDP) -> str:
         """Our Contact value: the listening address, with the transport when not UDP."""
@@ -252,18 +257,22 @@ class UserAgent:
 
     def _send(self, message: SipRequest | SipResponse, target: Target,
               transaction: Transaction | None) -> None:
-        def failed(reason: Any) -> None:
-            log.warning("cannot send %r to %s: %s", message, target, reason)
-            if transaction is not None and not transaction.terminated:
-                self._perform(transaction, transaction.on_transport_error(self.reactor.seconds()))
-
         try:
+            if self.transport.send_now(message, target):
+                return
             sent = self.transport.send(message, target, tls=self.tls_client)
         except (TransportError, OSError) as error:
-            self.reactor.callLater(0, failed, error)
+            self.reactor.callLater(0, self._send_failed, message, target, transaction, error)
             return
         if isinstance(sent, Deferred):
-            sent.addErrback(lambda failure: failed(failure.getErrorMessage()))
+            sent.addErrback(lambda failure: self._send_failed(message, target, transaction,
+                                                              failure.getErrorMessage()))
+
+    def _send_failed(self, message: SipRequest | SipResponse, target: Target,
+                     transaction: Transaction | None, reason: Any) -> None:
+        log.warning("cannot send %r to %s: %s", message, target, reason)
+        if transaction is not None and not transaction.terminated:
+            self._perform(transaction, transaction.on_transport_error(self.reactor.seconds()))
 
     # -- effects ------------------------------------------------------------------------
     def _perform(self, transaction: Transaction, effects: list[Effect]) -> None:

@@ -128,6 +128,22 @@ def test_udp_request_is_stamped_logged_and_delivered() -> None:
                                       12.5, data, None)]
 
 
+@pytest.mark.parametrize(("sent_by", "rport", "stamped"), [
+    ("127.0.0.1:5070", False, "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-t-1"),  # as is
+    ("127.0.0.1:5070", True,  # an empty rport is filled, and received added (RFC 3581 4)
+     "SIP/2.0/UDP 127.0.0.1:5070;rport=61000;branch=z9hG4bK-t-1;received=127.0.0.1"),
+    ("127.000.0.1:5070", False,  # another spelling of the address: parsed and compared
+     "SIP/2.0/UDP 127.000.0.1:5070;branch=z9hG4bK-t-1;received=127.0.0.1"),
+    ("127.0.0.2:5070", False, "SIP/2.0/UDP 127.0.0.2:5070;branch=z9hG4bK-t-1;received=127.0.0.1"),
+])
+def test_udp_request_from_its_sent_by_address(sent_by: str, rport: bool, stamped: str) -> None:
+    reactor, layer, seen = make_layer()
+    layer.listen_udp("127.0.0.1", 5060)
+    reactor.udp_ports[0].receive(options(sent_by=sent_by, rport=rport), ("127.0.0.1", 61000))
+    [(message, _)] = seen.messages
+    assert message.headers.get("Via") == stamped
+
+
 def test_udp_response_is_delivered_unstamped() -> None:
     reactor, layer, seen = make_layer()
     layer.listen_udp("127.0.0.1", 5060)

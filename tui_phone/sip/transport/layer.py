@@ -74,6 +74,17 @@ _STUN_COOKIE = b"\x21\x12\xa4\x42"
 _IP_CACHE_SIZE = 1024  # hosts remembered by TransportLayer._ip before it starts afresh
 
 
+def _may_need_stamp(via: Any, source_host: str) -> bool:
+    """False when :func:`~tui_phone.sip.routing.stamp_via` would change nothing:
+    the sent-by host is the source address as we write it (normalized), and no
+    ``rport`` waits for its value (RFC 3261 18.2.1, RFC 3581 4). Saves parsing
+    both addresses again for every request from a peer that fills its Via right.
+    """
+    if via.host != source_host:
+        return True
+    return any(value is None and name.lower() == "rport" for name, value in via.params)
+
+
 def _tls() -> ModuleType:
     """The TLS helpers, imported on first use: UDP and TCP work without pyOpenSSL."""
     try:
@@ -266,6 +277,22 @@ class TransportLayer:
                 return succeed(None)
         connecting = self._connect(transport, host, port, tls or self._tls_client)
         return connecting.addCallback(self._write, data)
+
+    def send_now(self, message: SipRequest | SipResponse | bytes, destination: Target) -> bool:
+        """Send at once if nothing has to wait (UDP to an IP address); True if sent.
+
+        False: :meth:`send` is needed (a host name, a stream). Raises what
+        :meth:`send` raises before any I/O. The UA's usual case, with no
+        Deferred made for a send that is already done.
+        """
+        if self._stopped or destination.transport.upper() != UDP:
+            return False
+        ip = self._ip(bare_host(destination.host))
+        if ip is None:
+            return False
+        data = message if isinstance(message, bytes) else bytes(message)
+        self._send_datagram(data, ip, destination.port, destination.local)
+        return True
 
     def _log(self, direction: Direction, transport: str, local: tuple[str, int],
              remote: tuple[str, int], data: bytes, connection: int | None = None) -> None:
@@ -483,7 +510,7 @@ class TransportLayer:
         self._deliver(message, source)
 
     def _deliver(self, message: SipRequest | SipResponse, source: Source) -> None:
-        if isinstance(message, SipRequest):
+        if isinstance(message, SipRequest) and _may_need_stamp(message.via, source.remote[0]):
             stamp_via(message, source.remote[0], source.remote[1])
         try:
             self._on_message(message, source)
