@@ -111,8 +111,9 @@ class Phone:
         self.transports = tuple(t.upper() for t in transports)
         self._audio = audio
         self._audio_line: str | None = None
+        # on_log is set while a subscriber takes SipMessageLogged (see subscribe).
         self.ua = UserAgent(reactor, ids=IdGenerator(self.rng), user_agent=config.phone.user_agent,
-                            on_invite=self._on_invite, on_log=self._on_log)
+                            on_invite=self._on_invite)
         self.calls: list[Call] = []
         self.registrations: dict[str, Registration] = {}
         self._subscribers: list[tuple[Subscriber, tuple[type[PhoneEvent], ...] | None]] = []
@@ -142,17 +143,19 @@ class Phone:
         """
         entry = (callback, kinds)
         self._subscribers.append(entry)
-        self._sip_log_wanted = self._wants_sip_log()
+        self._subscribers_changed()
 
         def unsubscribe() -> None:
             if entry in self._subscribers:
                 self._subscribers.remove(entry)
-                self._sip_log_wanted = self._wants_sip_log()
+                self._subscribers_changed()
 
         return unsubscribe
 
-    def _wants_sip_log(self) -> bool:
-        return any(kinds is None or SipMessageLogged in kinds for _, kinds in self._subscribers)
+    def _subscribers_changed(self) -> None:
+        self._sip_log_wanted = any(kinds is None or SipMessageLogged in kinds
+                                   for _, kinds in self._subscribers)
+        self.ua.transport.on_log = self._on_log if self._sip_log_wanted else None
 
     def emit(self, event: PhoneEvent) -> None:
         """Deliver ``event`` to the subscribers (a failing one is logged, not fatal)."""

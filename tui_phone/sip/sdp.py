@@ -403,11 +403,7 @@ class SessionDescription(_HasAttributes):
         if not lines:
             raise SdpParseError("empty session description")
         builder = _Builder(line_ending)
-        for number, line in enumerate(lines, start=1):
-            try:
-                builder.feed(number, line)
-            except SdpParseError as exc:
-                raise SdpParseError(f"line {number}: {exc.reason}") from None
+        builder.feed_all(lines)
         return builder.finish()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SessionDescription:
@@ -480,6 +476,15 @@ class _Builder:
         self.line_ending = line_ending
         self.sections = [_Section(None)]
 
+    def feed_all(self, lines: list[str]) -> None:
+        """Take every line (line endings removed); errors name the line's number."""
+        number = 0
+        try:
+            for number, line in enumerate(lines, start=1):
+                self.feed(number, line)
+        except SdpParseError as exc:
+            raise SdpParseError(f"line {number}: {exc.reason}") from None
+
     def feed(self, number: int, line: str) -> None:
         """Take line ``number`` (1-based, line ending removed)."""
         kind, value = line[:1], line[2:]
@@ -492,6 +497,9 @@ class _Builder:
                 raise SdpParseError("missing v= line")
             if value != "0":
                 raise SdpParseError(f"unsupported SDP version {value!r}")
+            return
+        if kind == "a":  # the most common line: anywhere, any number of times
+            self.sections[-1].multi.setdefault("a", []).append(_parse_attribute(value))
             return
         if kind not in _KNOWN_TYPES:
             # RFC 4566 5: a description with an unknown type letter is unusable.

@@ -170,6 +170,16 @@ class TransportLayer:
         #: host text -> its normalized IP address, or None for a name (see _ip).
         self._ips: dict[str, str | None] = {}
 
+    @property
+    def on_log(self) -> LogHandler | None:
+        """What sees every SIP message sent and received (None: nobody, and no
+        :class:`LoggedMessage` is made)."""
+        return self._on_log
+
+    @on_log.setter
+    def on_log(self, callback: LogHandler | None) -> None:
+        self._on_log = callback
+
     # -- listeners --------------------------------------------------------------
     def listen_udp(self, host: str, port: int) -> tuple[str, int]:
         """Listen for UDP on ``host:port`` (0 = any free port); returns the bound address."""
