@@ -2,13 +2,18 @@
 
 Every participant pushes one 20 ms frame (160 samples, 16-bit) and gets back
 the sum of the 17 others, saturated, per tick. Prints the time per tick (all
-18 output frames) and per output frame, for the whole ConferenceMixer path
-(push, resampling bypass at equal rates, mix), with two signals:
+18 output frames, as bytes) and per output frame, for the whole
+ConferenceMixer path (push, resampling bypass at equal rates, mix), with two
+signals:
 
 * ``loud``: 18 sines of amplitude 12000 at once, whose sum clips (the mixer's
-  wide path, see tui_phone/audio/mixer.py);
+  wide path, see tui_phone/audio/mixminus.py);
 * ``talk``: the same sines at a tenth of that (about -29 dBFS each), whose sum
   stays within 16 bits (the narrow path, the usual one in a conference).
+
+The sines run on from tick to tick (their frequencies are not multiples of
+50 Hz), so every tick mixes new frames: 250 distinct ticks (5 s) per signal,
+pushed in turn; nothing can be reused from one tick to the next.
 
 Each figure is the best of many short runs (a few ms each), so that other
 processes on the machine inflate it as little as possible. Prints figures;
@@ -20,6 +25,7 @@ never fails on time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import struct
 import sys
@@ -32,17 +38,19 @@ from tui_phone.audio.mixer import ConferenceMixer  # noqa: E402
 
 RATE = 8000
 FRAME = 160
+TICKS = 250  # distinct ticks per signal (5 s of audio)
 
 
 SIGNALS = {"loud": 12000, "talk": 1200}  # sine amplitudes
 
 
-def frames(parties: int, amplitude: int = SIGNALS["loud"]) -> list[bytes]:
-    """One distinct 20 ms sine frame per participant (loud by default: the sum clips)."""
+def frames(parties: int, amplitude: int = SIGNALS["loud"], tick: int = 0) -> list[bytes]:
+    """One distinct 20 ms sine frame per participant at ``tick`` (loud by default: the sum clips)."""
     out = []
     for p in range(parties):
-        freq = 200 + 50 * p
-        samples = [int(amplitude * math.sin(2 * math.pi * freq * n / RATE)) for n in range(FRAME)]
+        freq = 213 + 50 * p  # not a multiple of 50 Hz: no two ticks are alike
+        start = tick * FRAME
+        samples = [int(amplitude * math.sin(2 * math.pi * freq * (start + n) / RATE)) for n in range(FRAME)]
         out.append(struct.pack(f"<{FRAME}h", *samples))
     return out
 
@@ -50,13 +58,13 @@ def frames(parties: int, amplitude: int = SIGNALS["loud"]) -> list[bytes]:
 def time_tick(parties: int, amplitude: int, seconds: float) -> float:
     """Best time of one tick (push all + mix all), in seconds."""
     mixer: ConferenceMixer[int] = ConferenceMixer(rate=RATE, frame_ms=20)
-    pcm = frames(parties, amplitude)
     for p in range(parties):
         mixer.add(p, RATE)
+    ticks = itertools.cycle([list(enumerate(frames(parties, amplitude, tick))) for tick in range(TICKS)])
 
     def tick() -> None:
-        for p in range(parties):
-            mixer.push(p, pcm[p])
+        for p, pcm in next(ticks):
+            mixer.push(p, pcm)
         mixer.mix()
 
     timer = timeit.Timer(tick)

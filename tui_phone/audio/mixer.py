@@ -12,32 +12,11 @@ Pure logic, driven by the call's audio clock once per frame (``tick``):
    with per-participant state).
 
 The result is exact, saturating: participant *i* hears ``clip16(S - n_i)``
-where ``S`` is the true sum of all frames, so loud talkers clip (as
-``audioop.add`` does at width 2) instead of wrapping around, and the result
-does not depend on the order of the participants, as summing in 16 bits with
-a clip at every step would.
-
-Speed (``bench/mixer.py``): ``audioop`` costs little per call but a few
-nanoseconds per sample and per pass, so the frames of all participants are
-joined into one buffer and every pass runs over all of them at once:
-
-* *Narrow path*, the usual one.  ``S`` is summed at width 2 as a tree of
-  block-wise ``add`` calls (18 frames: 5 calls).  A partial sum that reached
-  the 16-bit limits may have clipped; the peak of each partial sum
-  (``audioop.max``, one C pass) says whether any sample came within 256 of a
-  limit, and then the wide path below is used instead (once ``count * peak``
-  cannot get there, the rest of the tree goes unchecked).  Otherwise ``S`` is
-  exact and within +-32511, and
-  ``clip16(S - n_i) = clip16((S + 1) + ~n_i)``
-  (two's complement: ``-n = ~n + 1``) is one saturating width-2 ``add`` of
-  the complemented frames (a byte ``translate``, exact even for -32768,
-  whose negation has no 16-bit form) and ``S + 1`` repeated.
-* *Wide path*, when partial sums clip.  The frames are widened to 32 bits
-  (``lin2lin`` then ``mul`` by 2^-16 keeps the values, in a wider container),
-  summed there (no overflow below 65536 participants), ``S`` is subtracted
-  from each frame and the result ``-(S - n_i)`` is narrowed to 16 bits once,
-  saturating: ``mul`` by -2^16 clips at the 32-bit limits and ``lin2lin``
-  keeps the top 16 bits.
+where ``S`` is the true sum of all frames (:mod:`.mixminus`, which says how
+that is computed fast), so loud talkers clip instead of wrapping around, and
+the result does not depend on the order of the participants.  Participants
+with nothing to say this tick (nothing pushed, or digital silence) are left
+out of the sums: they all hear the same full mix.
 
 A participant at the conference rate that pushes exactly one frame per tick
 (the usual case) bypasses the resampler and its FIFO: the frame is kept as
@@ -46,19 +25,16 @@ is until the tick.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from . import _audioop
 from .errors import AudioUsageError
+from .mixminus import mix_minus
 from .resample import SAMPLE_WIDTH, FrameResampler, check_pcm
 
 CONFERENCE_RATES = (8000, 16_000, 48_000)
-WIDE = 4  # bytes per sample while summing on the wide path
-_NARROW_TO_WIDE = 2.0**-16  # undoes lin2lin(2 -> 4)'s shift by 16 bits
-_WIDE_TO_NARROW_NEGATED = -(2.0**16)
-_COMPLEMENT = bytes(255 - value for value in range(256))  # bytes.translate: ~x, sample-wise
 
 ParticipantId = TypeVar("ParticipantId", bound=Hashable)
 
@@ -66,14 +42,14 @@ ParticipantId = TypeVar("ParticipantId", bound=Hashable)
 class _Participant:
     """One participant's queues and counters (mutable, per tick)."""
 
-    __slots__ = ("direct", "frame", "inbound", "outbound", "pushed", "queued", "rate", "silent_ticks")
+    __slots__ = ("direct", "inbound", "index", "outbound", "pushed", "queued", "rate", "silent_ticks")
 
     def __init__(self, rate: int, inbound: FrameResampler, outbound: FrameResampler | None) -> None:
         self.rate = rate
         self.direct = outbound is None  # at the conference rate: no resampling either way
         self.inbound = inbound  # participant rate -> conference rate, with a FIFO
         self.outbound = outbound  # conference rate -> participant rate (None: same rate)
-        self.frame: bytes | None = None  # the fast path: one whole frame pushed, FIFO empty
+        self.index = 0  # its place among the participants (and in the inbox)
         self.queued = False  # the inbound FIFO may hold samples
         self.pushed = False  # pushed into the FIFO since the last tick
         self.silent_ticks = 0  # ticks in which it had nothing queued
@@ -113,7 +89,10 @@ class ConferenceMixer(Generic[ParticipantId]):
         self._ids: list[ParticipantId] = []
         self._members: list[_Participant] = []
         self._resampling = False  # some participant is not at the conference rate
-        self._slices: list[slice] = []  # participant i's frame in the joined buffer
+        # The fast path: participant i's one whole frame pushed this tick (FIFO
+        # empty), or `_silence` (the very object) if it pushed none.
+        self._inbox: list[bytes] = []
+        self._split = struct.Struct("")  # splits the joined mixes into one bytes per participant
 
     def __contains__(self, participant_id: object) -> bool:
         return participant_id in self._participants
@@ -158,19 +137,17 @@ class ConferenceMixer(Generic[ParticipantId]):
             participant = self._participants[participant_id]
         except KeyError:
             raise AudioUsageError(f"no participant {participant_id!r} in the conference") from None
-        if (
-            participant.direct
-            and participant.frame is None
-            and not participant.queued
-            and len(pcm) == self._frame_bytes
-        ):
-            # The usual case: one whole frame, nothing queued before it.
-            participant.frame = pcm if type(pcm) is bytes else bytes(pcm)
-            return
+        inbox = self._inbox
+        index = participant.index
+        if participant.direct and not participant.queued and len(pcm) == self._frame_bytes:
+            if inbox[index] is self._silence:
+                # The usual case: one whole frame, nothing queued before it.
+                inbox[index] = pcm if type(pcm) is bytes else bytes(pcm)
+                return
         check_pcm(pcm)
-        if participant.frame is not None:  # a second push in this tick: queue both, in order
-            participant.inbound.push(participant.frame)
-            participant.frame = None
+        if inbox[index] is not self._silence:  # a second push in this tick: queue both, in order
+            participant.inbound.push(inbox[index])
+            inbox[index] = self._silence
         participant.inbound.push(pcm)
         participant.queued = True
         participant.pushed = True
@@ -180,25 +157,15 @@ class ConferenceMixer(Generic[ParticipantId]):
         members = self._members
         if not members:
             return {}
-        frames: list[bytes] = []
-        for participant in members:
-            frame = participant.frame
-            if frame is None:
-                frame = self._pop_queued(participant)
-            else:
-                participant.frame = None
-            frames.append(frame)
-        joined = b"".join(frames)
-        count = len(frames)
-        total = _narrow_sum(joined, count, self._frame_bytes)
-        if total is None:
-            heard = _mix_wide(joined, count, self._frame_bytes)
+        frames = self._inbox
+        silence = self._silence
+        self._inbox = [silence] * len(frames)
+        if silence in frames:  # some pushed nothing or silence, or went through the FIFO
+            outputs = self._mix_some(frames)
         else:
-            heard = _audioop.add(
-                joined.translate(_COMPLEMENT), _audioop.bias(total, SAMPLE_WIDTH, 1) * count, SAMPLE_WIDTH
-            )
-        outputs = [heard[part] for part in self._slices]
+            outputs = self._split.unpack(mix_minus(frames, self._frame_bytes)[0])
         if self._resampling:
+            outputs = list(outputs)
             for index, participant in enumerate(members):
                 if participant.outbound is not None:
                     outputs[index] = participant.outbound.convert_frame(outputs[index])
@@ -213,6 +180,24 @@ class ConferenceMixer(Generic[ParticipantId]):
             dropped_samples=participant.inbound.dropped_samples,
         )
 
+    def _mix_some(self, frames: list[bytes]) -> list[bytes]:
+        """The N-1 mixes when some frames are not on the fast path or are silent.
+
+        The silent ones are left out of the sums: their owners all hear the
+        full mix of the others.
+        """
+        silence = self._silence
+        for index, participant in enumerate(self._members):
+            if frames[index] is silence:
+                frames[index] = self._pop_queued(participant)
+        talking = [index for index, frame in enumerate(frames) if frame != silence]
+        size = self._frame_bytes
+        heard, everyone = mix_minus([frames[index] for index in talking], size)
+        outputs = [everyone()] * len(frames)
+        for position, index in enumerate(talking):
+            outputs[index] = heard[position * size : (position + 1) * size]
+        return outputs
+
     def _pop_queued(self, participant: _Participant) -> bytes:
         """The participant's frame from its FIFO (it did not use the fast path)."""
         if not participant.queued and not participant.pushed:
@@ -224,11 +209,14 @@ class ConferenceMixer(Generic[ParticipantId]):
         return frame
 
     def _members_changed(self) -> None:
+        pushed = {id(member): frame for member, frame in zip(self._members, self._inbox)}
         self._ids = list(self._participants)
         self._members = list(self._participants.values())
+        for index, member in enumerate(self._members):
+            member.index = index
+        self._inbox = [pushed.get(id(member), self._silence) for member in self._members]
         self._resampling = any(not participant.direct for participant in self._members)
-        size = self._frame_bytes
-        self._slices = [slice(index * size, (index + 1) * size) for index in range(len(self._ids))]
+        self._split = struct.Struct(f"{self._frame_bytes}s" * len(self._ids))
 
     def _get(self, participant_id: ParticipantId) -> _Participant:
         try:
@@ -236,56 +224,3 @@ class ConferenceMixer(Generic[ParticipantId]):
         except KeyError:
             raise AudioUsageError(f"no participant {participant_id!r} in the conference") from None
 
-
-def _narrow_sum(joined: bytes, count: int, frame_bytes: int) -> bytes | None:
-    """The sample-wise sum of ``count`` 16-bit frames laid end to end, if exact.
-
-    Summed pairwise, half the frames onto the other half, until one is left;
-    ``None`` when a partial sum came near the 16-bit limits (it may have
-    clipped) or the sum is not within +-32511 (the narrow path adds 1).
-    Once the partial sums are small enough that even adding them all up
-    cannot come near the limits, the remaining levels go unchecked.
-    """
-    if count == 1:
-        return None if _audioop.maxabs(joined, SAMPLE_WIDTH) >= _NEAR_LIMIT else joined
-    total = joined
-    blocks = memoryview(joined)
-    checked = True
-    while count > 1:
-        half = count // 2
-        edge = half * frame_bytes
-        total = _audioop.add(blocks[:edge], blocks[edge : 2 * edge], SAMPLE_WIDTH)
-        if count % 2:
-            total += blocks[2 * edge :]
-        count = half + count % 2
-        if checked:
-            peak = _audioop.maxabs(total, SAMPLE_WIDTH)
-            if peak >= _NEAR_LIMIT:
-                return None  # within 256 of a limit, or at it (it may have clipped)
-            # Once count * peak cannot come near a limit, no later level can either.
-            checked = count * peak >= _NEAR_LIMIT
-        blocks = memoryview(total)
-    return total
-
-
-# A partial sum whose peak reaches this (within 256 of +-32768) may have
-# clipped, or the narrow path's +1 could overflow: take the exact wide path.
-_NEAR_LIMIT = 32512
-
-
-def _mix_wide(joined: bytes, count: int, frame_bytes: int) -> bytes:
-    """The N-1 mix of ``count`` frames laid end to end, summed at 32 bits."""
-    wide = _audioop.mul(_audioop.lin2lin(joined, SAMPLE_WIDTH, WIDE), WIDE, _NARROW_TO_WIDE)
-    wide_frame = frame_bytes * WIDE // SAMPLE_WIDTH
-    blocks = memoryview(wide)
-    while count > 1:
-        half = count // 2
-        edge = half * wide_frame
-        summed = _audioop.add(blocks[:edge], blocks[edge : 2 * edge], WIDE)
-        if count % 2:
-            summed += blocks[2 * edge :]
-        blocks = memoryview(summed)
-        count = half + count % 2
-    negated_total = _audioop.mul(blocks, WIDE, -1.0)
-    own_minus_total = _audioop.add(wide, negated_total * (len(wide) // wide_frame), WIDE)
-    return _audioop.lin2lin(_audioop.mul(own_minus_total, WIDE, _WIDE_TO_NARROW_NEGATED), WIDE, SAMPLE_WIDTH)

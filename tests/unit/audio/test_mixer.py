@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import itertools
 import math
 import random
@@ -9,6 +10,8 @@ from collections.abc import Hashable
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui_phone.audio.errors import AudioUsageError
 from tui_phone.audio.mixer import ConferenceMixer
@@ -216,3 +219,62 @@ def test_pushes_of_any_size_at_the_conference_rate(signals: SimpleNamespace) -> 
     assert mixer.stats("talker").silent_ticks == 1
     with pytest.raises(AudioUsageError, match="PCM of 3 bytes is not a whole number"):
         mixer.push("talker", bytes(3))
+
+
+def test_silent_participants_are_left_out_and_hear_everyone(signals: SimpleNamespace) -> None:
+    # Two talkers, one pushing digital silence, one pushing nothing at all.
+    mixer: ConferenceMixer[str] = ConferenceMixer(8000)
+    for pid in ("a", "b", "zeros", "absent"):
+        mixer.add(pid, 8000)
+    mixer.push("a", signals.pcm([30000, -5] * 80))
+    mixer.push("b", signals.pcm([30000, 7] * 80))
+    mixer.push("zeros", bytes(320))
+    out = mixer.mix()
+    assert signals.samples(out["a"])[:2] == [30000, 7]
+    assert signals.samples(out["b"])[:2] == [30000, -5]
+    assert signals.samples(out["zeros"])[:2] == [32767, 2] == signals.samples(out["absent"])[:2]
+    assert mixer.stats("absent").silent_ticks == 1 and mixer.stats("zeros").silent_ticks == 0
+
+
+# Loud frames: the extremes, values whose sums clip, quiet ones; some
+# participants push silence or nothing.
+_loud_sample = st.one_of(
+    st.sampled_from([-32768, -32767, 0, 32766, 32767]),
+    st.integers(-32768, 32767),
+    st.integers(-12000, 12000),
+)
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.just([0] * 160),
+            st.lists(_loud_sample, min_size=160, max_size=160),
+            st.tuples(st.integers(-32768, 32767), st.integers(-32768, 32767)).map(lambda pair: list(pair) * 80),
+        ),
+        min_size=1,
+        max_size=18,
+    ),
+    st.integers(1, 3),
+)
+def test_every_tick_matches_a_plain_python_reference(frames: list[list[int] | None], ticks: int) -> None:
+    """Each participant hears clip16(sum of the others), summed in Python ints: never wrapped."""
+    mixer: ConferenceMixer[int] = ConferenceMixer(8000)
+    for pid in range(len(frames)):
+        mixer.add(pid, 8000)
+    for tick in range(ticks):
+        pushed = [None if frame is None else frame[tick:] + frame[:tick] for frame in frames]
+        for pid, values in enumerate(pushed):
+            if values is not None:
+                mixer.push(pid, array.array("h", values).tobytes())
+        out = mixer.mix()
+        columns = list(zip(*[values or [0] * 160 for values in pushed]))
+        totals = [sum(column) for column in columns]
+        for pid, values in enumerate(pushed):
+            own = values or [0] * 160
+            expected = [max(-32768, min(32767, total - mine)) for total, mine in zip(totals, own)]
+            heard = array.array("h")
+            heard.frombytes(out[pid])
+            assert heard.tolist() == expected, (tick, pid)
