@@ -69,9 +69,9 @@ def _sdp_codecs(names: tuple[str, ...]) -> tuple[Codec, ...]:
 class CallMedia:
     """Audio both ways for one call.
 
-    ``session`` is an RTP session already opened on ``host`` and its RTP port
-    (from a :class:`~tui_phone.rtp.portpool.RtpPortPool`); without one, a
-    session is opened on ``host`` in ``port_range``.
+    It opens its RTP session (an even/odd port pair on ``host`` in
+    ``port_range``) at once; the phone keeps a few made ahead of the calls in
+    a :class:`~tui_phone.rtp.portpool.RtpPortPool`.
     """
 
     def __init__(
@@ -84,17 +84,14 @@ class CallMedia:
         echo: bool = False,
         rng: random.Random | None = None,
         on_dtmf: Callable[[str], None] | None = None,
-        session: tuple[RtpSession, int] | None = None,
     ) -> None:
         self.reactor = reactor
         self.host = host
         self.echo = echo
         self._audio_factory = audio if audio is not None else NullBackend
-        if session is None:
-            self.session = RtpSession(reactor, rng=rng)
-            self.port, _ = self.session.open(host, port_range)
-        else:
-            self.session, self.port = session
+        self.session = RtpSession(reactor, rng=rng)
+        self.port, _ = self.session.open(host, port_range)
+        self._local_media: dict[tuple[tuple[str, ...], str, int], LocalMedia] = {}
         #: The (host, port) our SDP offers when it is not the bound one (behind NAT, STUN).
         self.advertised: tuple[str, int] | None = None
         self.codec: AudioCodec | None = None
@@ -122,9 +119,18 @@ class CallMedia:
             self.session.on_dtmf(lambda digit: on_dtmf(_digit_text(digit)))
 
     def local_media(self, codec_names: tuple[str, ...], *, held: bool = False) -> LocalMedia:
-        """Our SDP side: this port, these codecs, telephone-event on 101."""
+        """Our SDP side: this port, these codecs, telephone-event on 101.
+
+        Remembered (a LocalMedia is immutable): the phone asks for it when it
+        prepares the media, before the call that will answer with it.
+        """
         host, port = self.advertised or (self.host, self.port)
-        return LocalMedia(host, port, codecs=sdp_codecs(codec_names) or sdp_codecs(("PCMU",)))
+        key = (tuple(codec_names), host, port)
+        local = self._local_media.get(key)
+        if local is None:
+            codecs = sdp_codecs(codec_names) or sdp_codecs(("PCMU",))
+            local = self._local_media[key] = LocalMedia(host, port, codecs=codecs)
+        return local
 
     # -- negotiation ----------------------------------------------------------------
     def apply(self, negotiated: NegotiatedMedia) -> None:

@@ -31,7 +31,7 @@ from .config import Account, Config, resolve_password
 from .events import IncomingCall, PhoneEvent, RegistrationChanged, SipMessageLogged
 from .media import CallMedia
 from .rtp.portpool import RtpPortPool
-from .rtp.session import RtpSession, RtpSessionError
+from .rtp.session import RtpSessionError
 from .sip.auth import DigestClient
 from .sip.errors import SipParseError
 from .sip.ids import IdGenerator
@@ -122,7 +122,7 @@ class Phone:
         self._refresh: dict[str, Any] = {}
         self._registered: dict[str, Deferred[RegistrationChanged]] = {}
         self._linger: list[Any] = []
-        self._ports: RtpPortPool | None = None  # opened RTP sessions for the next calls
+        self._ports: RtpPortPool[CallMedia] | None = None  # media ready for the next calls
         self._aor_users: dict[str, str | None] = {}  # account URI -> user part of its AOR
         self._started = False
         self.nat: Any = None  # a NatManager when [nat] asks for STUN or UPnP (issue 6)
@@ -182,9 +182,7 @@ class Phone:
         self.ua.listen(host, port, self.transports)
         self._started = True
         if self._ports is None:
-            self._ports = RtpPortPool(self.reactor, lambda: RtpSession(self.reactor, rng=self.rng),
-                                      host=self._media_host(),
-                                      port_range=self.config.phone.rtp_port_range)
+            self._ports = RtpPortPool(self.reactor, self._prepared_media)
             self._ports.fill()
         if self.nat is not None:
             lan_ip, sip_port = self.ua.local_address(self.transports[0])
@@ -353,18 +351,23 @@ class Phone:
     def _media_host(self) -> str:
         return self.ua.local_address(UDP)[0] if UDP in self.transports else self.listen_address[0]
 
+    def _prepared_media(self) -> CallMedia:
+        """A CallMedia with its ports bound and our SDP side ready for each account's
+        codecs: what the pool keeps for the next calls."""
+        media = CallMedia(self.reactor, host=self._media_host(),
+                          port_range=self.config.phone.rtp_port_range,
+                          audio=self._audio_factory(), echo=self.echo, rng=self.rng)
+        for account in self.config.accounts.values():
+            media.local_media(account.codecs)
+        return media
+
     def _new_media(self, call: Call | None) -> CallMedia:
-        """The media of a new call, on a pooled RTP session (raises RtpSessionError
-        when the port range has no free pair)."""
-        host = self._media_host()
-        pool = self._ports
-        session = pool.take() if pool is not None and pool.host == host else None
-        media = CallMedia(self.reactor, host=host, port_range=self.config.phone.rtp_port_range,
-                          audio=self._audio_factory(), echo=self.echo, rng=self.rng,
-                          session=session)
+        """The media of a new call, a pooled one (raises RtpSessionError when the
+        port range has no free pair)."""
+        media = self._ports.take() if self._ports is not None else self._prepared_media()
         if self.nat is not None:
             if self.nat.behind_nat:
-                media.advertised = self.nat.advertised(host, media.port)
+                media.advertised = self.nat.advertised(media.host, media.port)
             self.nat.map_rtp((media.port, media.port + 1))
         return media
 

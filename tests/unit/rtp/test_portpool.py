@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from twisted.internet.error import CannotListenError
 
-from tui_phone.rtp.portpool import RtpPortPool
+from tui_phone.rtp.portpool import RtpPortPool, open_session
 from tui_phone.rtp.session import RtpSession, RtpSessionError
 from tui_phone.testing.fakereactor import FakeReactor, FakeUdpPort
 
@@ -29,16 +29,15 @@ class Ports(FakeReactor):
         return sorted(p.getHost().port for p in self.udp_ports if p.listening)
 
 
-def pool(reactor: Ports, port_range: tuple[int, int] = (20000, 20100), size: int = 2) -> RtpPortPool:
+def pool(reactor: Ports, port_range: tuple[int, int] = (20000, 20100),
+         size: int = 2) -> RtpPortPool[RtpSession]:
     rng = random.Random(7)
-    return RtpPortPool(reactor, lambda: RtpSession(reactor, rng=rng), host=HOST,
-                       port_range=port_range, size=size)
+    return RtpPortPool(reactor, lambda: open_session(reactor, HOST, port_range, rng=rng),
+                       size=size)
 
 
-def pair(taken: tuple[RtpSession, int]) -> tuple[int, int]:
-    session, port = taken
+def pair(session: RtpSession) -> tuple[int, int]:
     assert session.local_rtp is not None and session.local_rtcp is not None
-    assert session.local_rtp[1] == port
     return session.local_rtp[1], session.local_rtcp[1]
 
 
@@ -83,7 +82,7 @@ def test_a_full_range_refuses_with_an_error_not_a_crash() -> None:
     ports = pool(reactor, (20000, 20001))  # room for one pair
     ports.fill()
     assert len(ports) == 1  # the second pair did not fit: no error
-    first, _ = ports.take()
+    first = ports.take()
     ports.refill_soon()
     reactor.advance(0)  # the refill finds the range full and gives up quietly
     assert len(ports) == 0
@@ -100,7 +99,7 @@ def test_the_sessions_sockets_close_when_the_call_ends_and_at_pool_close() -> No
     ports.fill()
     taken = ports.take()
     rtp, rtcp = pair(taken)
-    taken[0].close()
+    taken.close()
     assert rtp not in reactor.bound() and rtcp not in reactor.bound()
     ports.refill_soon()
     closed = ports.close()
