@@ -43,19 +43,14 @@ class AudioBackend(ABC):
         self._on_capture: CaptureCallback | None = None
         self.frames_captured = 0
         self.frames_played = 0
+        #: True when played frames go nowhere, so a caller need not decode them:
+        #: a backend that keeps the default :meth:`_play` discards them.
+        self.discards_playback = type(self)._play is AudioBackend._play
 
     @property
     def description(self) -> str:
         """What this backend does, for the user (``audio: NAME (DESCRIPTION)``)."""
         return self.name
-
-    @property
-    def discards_playback(self) -> bool:
-        """True when played frames go nowhere, so a caller need not decode them.
-
-        A backend that keeps the default :meth:`_play` discards them.
-        """
-        return type(self)._play is AudioBackend._play
 
     @property
     def is_open(self) -> bool:
@@ -178,6 +173,7 @@ class WavBackend(AudioBackend):
         self.source_path = Path(source_path)
         self.sink_path = Path(sink_path) if sink_path is not None else None
         self.loop = loop
+        self.discards_playback = self.sink_path is None and type(self)._play is WavBackend._play
         self._source: WavSource | None = None
         self._sink: WavSink | None = None
 
@@ -195,10 +191,6 @@ class WavBackend(AudioBackend):
             source.close()
             raise
         self._source = source
-
-    @property
-    def discards_playback(self) -> bool:
-        return self.sink_path is None and type(self)._play is WavBackend._play
 
     def _capture_frame(self) -> bytes:
         assert self._source is not None
