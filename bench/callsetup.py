@@ -4,10 +4,13 @@ sipp's built-in ``uac`` places ``--calls`` calls, one at a time, into
 ``tui-phone answer`` and then into baresip (auto-answering), in the same run.
 dumpcap captures the SIP port of each callee on lo; tshark gives the time of
 each INVITE and of the 200 OK answering it, per Call-ID. Prints median, p90
-and max of the difference for both. Needs root (capture on lo), sipp,
+and max of the difference for both, and the ratio of the medians (issue 4's
+target: tui-phone's median no higher than baresip's). ``--rounds`` repeats the
+pair of measurements, each round with fresh processes, since figures on a
+shared machine move from run to run. Needs root (capture on lo), sipp,
 baresip, dumpcap and tshark. Prints figures; never fails on time.
 
-    python bench/callsetup.py [--calls 100]
+    python bench/callsetup.py [--calls 100] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -96,41 +99,58 @@ def measure(name: str, workdir: Path, port: int, user: str, calls: int) -> list[
     return latencies
 
 
-def report(name: str, values: list[float]) -> None:
+def report(name: str, values: list[float]) -> float | None:
+    """Print the figures of one callee; returns its median in ms."""
     if not values:
         print(f"{name:10s} no call measured")
-        return
+        return None
     ms = sorted(v * 1000 for v in values)
     p90 = ms[min(len(ms) - 1, round(0.9 * (len(ms) - 1)))]
-    print(f"{name:10s} n={len(ms):3d}  median {statistics.median(ms):7.3f} ms  "
+    median = statistics.median(ms)
+    print(f"{name:10s} n={len(ms):3d}  median {median:7.3f} ms  "
           f"p90 {p90:7.3f} ms  max {ms[-1]:7.3f} ms")
+    return median
+
+
+def one_round(workdir: Path, calls: int) -> tuple[list[float], list[float]]:
+    """tui-phone, then baresip, each freshly started: their latencies in seconds."""
+    port = free_port(both=True)
+    out = workdir / "answer.out"
+    with out.open("wb") as sink:
+        answer = subprocess.Popen(
+            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--json"),
+            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    try:
+        wait_for_line(out, '"listening"', process=answer)
+        ours = measure("tui-phone", workdir, port, "service", calls)
+    finally:
+        stop(answer)
+    baresip, bport, _log = start_baresip(workdir / "baresip", user="bob")
+    try:
+        theirs = measure("baresip", workdir, bport, "bob", calls)
+    finally:
+        stop_baresip(baresip)
+    return ours, theirs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the pair of measurements")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="callsetup-") as temp:
-        workdir = Path(temp)
-        port = free_port(both=True)
-        out = workdir / "answer.out"
-        with out.open("wb") as sink:
-            answer = subprocess.Popen(
-                tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--json"),
-                stdout=sink, stderr=subprocess.STDOUT, env=environment())
-        try:
-            wait_for_line(out, '"listening"', process=answer)
-            ours = measure("tui-phone", workdir, port, "service", args.calls)
-        finally:
-            stop(answer)
-        baresip, bport, _log = start_baresip(workdir / "baresip", user="bob")
-        try:
-            theirs = measure("baresip", workdir, bport, "bob", args.calls)
-        finally:
-            stop_baresip(baresip)
-    print(f"INVITE -> 200 OK on the wire, {args.calls} sequential calls from sipp uac:")
-    report("tui-phone", ours)
-    report("baresip", theirs)
+    results = []
+    for number in range(1, args.rounds + 1):
+        with tempfile.TemporaryDirectory(prefix="callsetup-") as temp:
+            results.append(one_round(Path(temp), args.calls))
+        if args.rounds > 1:
+            print(f"round {number} of {args.rounds} measured", flush=True)
+    for number, (ours, theirs) in enumerate(results, start=1):
+        round_name = f" (round {number})" if args.rounds > 1 else ""
+        print(f"INVITE -> 200 OK on the wire, {args.calls} sequential calls from sipp uac"
+              f"{round_name}:")
+        mine, baresip = report("tui-phone", ours), report("baresip", theirs)
+        if mine is not None and baresip:
+            print(f"{'ratio':10s} tui-phone median / baresip median = {mine / baresip:.2f}")
 
 
 if __name__ == "__main__":
