@@ -8,7 +8,11 @@ the established call we read the callee's user+sys time from /proc/PID/stat
 and its RSS from /proc/PID/status, and print CPU as a percentage of one core.
 Prints figures; never fails on time.
 
-    python bench/percall.py [--seconds 30]
+On a shared machine one run varies by a third (caches, the other core's
+load, where the scheduler puts the caller): ``--rounds N`` alternates the
+two callees N times and prints every round and the medians.
+
+    python bench/percall.py [--seconds 30] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,36 +85,46 @@ def measure(name: str, pid: int, uri: str, seconds: float, workdir: Path) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=1, help="alternate the callees this often")
     args = parser.parse_args()
-    results = {}
+    results: dict[str, list[dict[str, float]]] = {"tui-phone": [], "baresip": []}
     with tempfile.TemporaryDirectory(prefix="percall-") as temp:
         workdir = Path(temp)
         wav = write_tone_wav(workdir / "tone.wav", args.seconds + 60)
-        port = free_port(both=True)
-        out = workdir / "answer.out"
-        with out.open("wb") as sink:
-            answer = subprocess.Popen(
-                tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--play", str(wav),
-                                  "--json"),
-                stdout=sink, stderr=subprocess.STDOUT, env=environment())
-        try:
-            wait_for_line(out, '"listening"', process=answer)
-            time.sleep(1)
-            results["tui-phone"] = measure("tui-phone", answer.pid, f"sip:x@127.0.0.1:{port}",
-                                           args.seconds, workdir)
-        finally:
-            stop(answer)
-        baresip, bport, _log = start_baresip(workdir / "baresip", user="bob", wav=wav,
-                                             codecs="pcmu")
-        try:
-            results["baresip"] = measure("baresip", baresip.pid, f"sip:bob@127.0.0.1:{bport}",
-                                         args.seconds, workdir)
-        finally:
-            stop_baresip(baresip)
+        for round_ in range(args.rounds):
+            results["tui-phone"].append(measure_tui_phone(workdir, wav, args.seconds))
+            results["baresip"].append(measure_baresip(workdir / f"baresip{round_}", wav, args.seconds))
     print(f"one PCMU call, RTP both ways, {args.seconds:g} s, callee process:")
-    for name, figures in results.items():
-        print(f"{name:10s} CPU {figures['cpu_pct']:5.2f} % of a core   RSS {figures['rss_mib']:6.1f} MiB"
-              f"   (caller got {figures['caller_rx']} packets, sent {figures['caller_tx']})")
+    for name, rounds in results.items():
+        for figures in rounds:
+            print(f"{name:10s} CPU {figures['cpu_pct']:5.2f} % of a core   RSS {figures['rss_mib']:6.1f} MiB"
+                  f"   (caller got {figures['caller_rx']} packets, sent {figures['caller_tx']})")
+    if args.rounds > 1:
+        medians = {name: statistics.median(f["cpu_pct"] for f in rounds) for name, rounds in results.items()}
+        print("median CPU: " + "   ".join(f"{name} {value:.2f} %" for name, value in medians.items()))
+
+
+def measure_tui_phone(workdir: Path, wav: Path, seconds: float) -> dict[str, float]:
+    port = free_port(both=True)
+    out = workdir / "answer.out"
+    with out.open("wb") as sink:
+        answer = subprocess.Popen(
+            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--play", str(wav), "--json"),
+            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    try:
+        wait_for_line(out, '"listening"', process=answer)
+        time.sleep(1)
+        return measure("tui-phone", answer.pid, f"sip:x@127.0.0.1:{port}", seconds, workdir)
+    finally:
+        stop(answer)
+
+
+def measure_baresip(directory: Path, wav: Path, seconds: float) -> dict[str, float]:
+    baresip, port, _log = start_baresip(directory, user="bob", wav=wav, codecs="pcmu")
+    try:
+        return measure("baresip", baresip.pid, f"sip:bob@127.0.0.1:{port}", seconds, directory.parent)
+    finally:
+        stop_baresip(baresip)
 
 
 if __name__ == "__main__":
