@@ -461,6 +461,8 @@ class RtpSession:
         if not valid:
             return  # RFC 3550 A.1: on probation, or a lone packet after a big jump
         if packet.payload_type == self._telephone_event_pt:
+            if self.jitter_buffer is not None:  # the event took a sequence number: not a lost frame
+                self.jitter_buffer.note_non_audio(packet.sequence_number, packet.ssrc)
             self._on_telephone_event(packet, verdict, now)
             return
         if self.jitter_buffer is not None:

@@ -452,6 +452,28 @@ def test_jitter_buffer_gets_the_audio() -> None:
     assert stats.jitter_buffer is not None and stats.jitter_buffer.received == 25  # 26 - probation
 
 
+def test_dtmf_events_do_not_count_as_lost_audio_in_the_jitter_buffer() -> None:
+    net = Network()
+    buffer = JitterBuffer(8000, 160)
+    alice, bob = _session(net, 1), _session(net, 2, jitter_buffer=buffer)
+    alice.set_remote(bob.local_rtp)  # type: ignore[arg-type]
+    bob.set_remote(alice.local_rtp)  # type: ignore[arg-type]
+    alice.start_sending(_frames(), 0, 8000, 160, 20, telephone_event_pt=101)
+
+    def play_for(seconds: float) -> None:  # what the media layer does every ptime
+        for _ in range(round(seconds / 0.02)):
+            net.run_for(0.02)
+            buffer.pop(net.seconds())
+
+    play_for(0.3)
+    alice.send_dtmf("5", duration_ms=100)
+    play_for(1.0)
+    stats = bob.stats().jitter_buffer
+    assert stats is not None
+    assert stats.non_audio >= 5  # start, updates and three end packets (RFC 4733 2.5.1.4)
+    assert stats.lost == 0
+
+
 # -- RTCP -----------------------------------------------------------------------------------
 
 
