@@ -440,12 +440,18 @@ def test_a_dtmf_event_whose_end_was_lost_is_reported_after_the_timeout() -> None
     assert len(digits) == 1
 
 
-def test_jitter_buffer_gets_the_audio() -> None:
-    net = Network()
+def _pair_with_jitter_buffer(net: Network) -> tuple[RtpSession, RtpSession, JitterBuffer]:
+    """alice sends to bob, whose received audio goes into a jitter buffer."""
     buffer = JitterBuffer(8000, 160)
     alice, bob = _session(net, 1), _session(net, 2, jitter_buffer=buffer)
     alice.set_remote(bob.local_rtp)  # type: ignore[arg-type]
     bob.set_remote(alice.local_rtp)  # type: ignore[arg-type]
+    return alice, bob, buffer
+
+
+def test_jitter_buffer_gets_the_audio() -> None:
+    net = Network()
+    alice, bob, buffer = _pair_with_jitter_buffer(net)
     alice.start_sending(_frames(), 0, 8000, 160, 20)
     net.run_for(0.5)
     stats = bob.stats()
@@ -454,10 +460,7 @@ def test_jitter_buffer_gets_the_audio() -> None:
 
 def test_dtmf_events_do_not_count_as_lost_audio_in_the_jitter_buffer() -> None:
     net = Network()
-    buffer = JitterBuffer(8000, 160)
-    alice, bob = _session(net, 1), _session(net, 2, jitter_buffer=buffer)
-    alice.set_remote(bob.local_rtp)  # type: ignore[arg-type]
-    bob.set_remote(alice.local_rtp)  # type: ignore[arg-type]
+    alice, bob, buffer = _pair_with_jitter_buffer(net)
     alice.start_sending(_frames(), 0, 8000, 160, 20, telephone_event_pt=101)
 
     def play_for(seconds: float) -> None:  # what the media layer does every ptime
