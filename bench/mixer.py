@@ -15,11 +15,15 @@ The sines run on from tick to tick (their frequencies are not multiples of
 50 Hz), so every tick mixes new frames: 250 distinct ticks (5 s) per signal,
 pushed in turn; nothing can be reused from one tick to the next.
 
+Both mix-minus kernels are timed (``--kernel``): ``audioop`` (always there)
+and ``numpy`` (the ``fast`` extra), which the phone's mixer uses from 5
+talking parties up when numpy is installed (``kernel="auto"``).
+
 Each figure is the best of many short runs (a few ms each), so that other
 processes on the machine inflate it as little as possible. Prints figures;
 never fails on time.
 
-    python bench/mixer.py [--parties 18] [--seconds 2] [--signal loud|talk|both]
+    python bench/mixer.py [--parties 18] [--seconds 2] [--signal loud|talk|both] [--kernel audioop|numpy|both]
 """
 
 from __future__ import annotations
@@ -55,11 +59,12 @@ def frames(parties: int, amplitude: int = SIGNALS["loud"], tick: int = 0) -> lis
     return out
 
 
-def time_tick(parties: int, amplitude: int, seconds: float) -> float:
-    """Best time of one tick (push all + mix all), in seconds."""
-    mixer: ConferenceMixer[int] = ConferenceMixer(rate=RATE, frame_ms=20)
+def time_tick(parties: int, amplitude: int, seconds: float, kernel: str) -> float:
+    """Best time of one tick (push all + mix all) with ``kernel``, in seconds."""
+    mixer: ConferenceMixer[int] = ConferenceMixer(rate=RATE, frame_ms=20, kernel=kernel)
     for p in range(parties):
         mixer.add(p, RATE)
+    assert mixer.kernel == kernel
     ticks = itertools.cycle([list(enumerate(frames(parties, amplitude, tick))) for tick in range(TICKS)])
 
     def tick() -> None:
@@ -80,13 +85,15 @@ def main() -> None:
     parser.add_argument("--parties", type=int, default=18)
     parser.add_argument("--seconds", type=float, default=2.0, help="per signal")
     parser.add_argument("--signal", choices=(*SIGNALS, "both"), default="both")
+    parser.add_argument("--kernel", choices=("audioop", "numpy", "both"), default="both")
     args = parser.parse_args()
     print(f"parties={args.parties} rate={RATE} frame=20ms python={sys.version.split()[0]}")
-    for name, amplitude in SIGNALS.items():
+    kernels = ("audioop", "numpy") if args.kernel == "both" else (args.kernel,)
+    for kernel, (name, amplitude) in itertools.product(kernels, SIGNALS.items()):
         if args.signal not in (name, "both"):
             continue
-        best = time_tick(args.parties, amplitude, args.seconds)
-        print(f"signal {name} (sine amplitude {amplitude})")
+        best = time_tick(args.parties, amplitude, args.seconds, kernel)
+        print(f"kernel {kernel}, signal {name} (sine amplitude {amplitude})")
         print(f"  per tick (push all + mix all): {best * 1e6:8.2f} us")
         print(f"  per output frame:              {best * 1e6 / args.parties:8.2f} us")
         print(f"  real-time budget used:         {best / 0.020 * 100:8.3f} % of one 20 ms tick")

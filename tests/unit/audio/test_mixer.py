@@ -6,6 +6,7 @@ import array
 import itertools
 import math
 import random
+import sys
 from collections.abc import Hashable
 from types import SimpleNamespace
 
@@ -14,9 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui_phone.audio.errors import AudioUsageError
-from tui_phone.audio.mixer import ConferenceMixer
+from tui_phone.audio import mixer as mixer_module
+from tui_phone.audio.mixer import FAST_FROM, ConferenceMixer
 
 TONES = {"alice": 400, "bob": 1000, "carol": 1800}
+KERNELS = ["audioop", "numpy"]  # both, explicitly: "auto" would pick one on a thread
 
 
 def run(mixer: ConferenceMixer[str], signals: SimpleNamespace, ticks: int, rates: dict[str, int]) -> dict[str, list[int]]:
@@ -180,13 +183,14 @@ def test_bad_configuration() -> None:
         mixer.add("x", 44050)
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("parties", [1, 2, 3, 5, 8, 18, 19])
 @pytest.mark.parametrize("amplitude", [300, 3000, 32768])
-def test_matches_a_plain_saturating_sum(signals: SimpleNamespace, parties: int, amplitude: int) -> None:
+def test_matches_a_plain_saturating_sum(signals: SimpleNamespace, parties: int, amplitude: int, kernel: str) -> None:
     # Quiet frames take the narrow path, loud ones the wide path, some ticks
     # mix both; every sample must be clip16(sum of the others), exactly.
     rng = random.Random(f"{parties}/{amplitude}")
-    mixer: ConferenceMixer[int] = ConferenceMixer(8000)
+    mixer: ConferenceMixer[int] = ConferenceMixer(8000, kernel=kernel)
     for pid in range(parties):
         mixer.add(pid, 8000)
     for _ in range(20):
@@ -245,6 +249,7 @@ _loud_sample = st.one_of(
 )
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @settings(max_examples=100, deadline=None, derandomize=True)
 @given(
     st.lists(
@@ -259,9 +264,11 @@ _loud_sample = st.one_of(
     ),
     st.integers(1, 3),
 )
-def test_every_tick_matches_a_plain_python_reference(frames: list[list[int] | None], ticks: int) -> None:
+def test_every_tick_matches_a_plain_python_reference(
+    kernel: str, frames: list[list[int] | None], ticks: int
+) -> None:
     """Each participant hears clip16(sum of the others), summed in Python ints: never wrapped."""
-    mixer: ConferenceMixer[int] = ConferenceMixer(8000)
+    mixer: ConferenceMixer[int] = ConferenceMixer(8000, kernel=kernel)
     for pid in range(len(frames)):
         mixer.add(pid, 8000)
     for tick in range(ticks):
@@ -278,3 +285,55 @@ def test_every_tick_matches_a_plain_python_reference(frames: list[list[int] | No
             heard = array.array("h")
             heard.frombytes(out[pid])
             assert heard.tolist() == expected, (tick, pid)
+
+
+# -- choosing the kernel ------------------------------------------------------------
+
+
+def test_auto_keeps_audioop_for_small_conferences_and_loads_numpy_off_thread(signals: SimpleNamespace) -> None:
+    mixer: ConferenceMixer[int] = ConferenceMixer(8000)
+    for pid in range(FAST_FROM - 1):
+        mixer.add(pid, 8000)
+    assert mixer.wait_for_kernel(0) == "audioop"
+    assert mixer._loader is None  # no helper thread, no numpy import
+    mixer.add(FAST_FROM - 1, 8000)
+    assert mixer.wait_for_kernel(30) == "numpy"
+    frames = [[1000 * (pid + 1)] * 160 for pid in range(FAST_FROM)]
+    for pid, values in enumerate(frames):
+        mixer.push(pid, signals.pcm(values))
+    out = mixer.mix()
+    total = sum(frame[0] for frame in frames)
+    assert [signals.samples(out[pid])[0] for pid in range(FAST_FROM)] == [total - frame[0] for frame in frames]
+    mixer.remove(0)  # below FAST_FROM again: audioop, which is faster there
+    assert mixer.kernel == "audioop"
+
+
+def test_auto_without_numpy_stays_on_audioop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mixer_module.importlib.util, "find_spec", lambda name: None)
+    mixer: ConferenceMixer[int] = ConferenceMixer(8000)
+    for pid in range(FAST_FROM + 3):
+        mixer.add(pid, 8000)
+    assert mixer.wait_for_kernel(30) == "audioop"
+
+
+def test_a_numpy_that_does_not_import_is_logged_and_audioop_stays(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "tui_phone.audio.mixminus_numpy", None)  # import fails
+    mixer: ConferenceMixer[int] = ConferenceMixer(8000)
+    for pid in range(FAST_FROM):
+        mixer.add(pid, 8000)
+    assert mixer.wait_for_kernel(30) == "audioop"
+    assert "the numpy mixer kernel needs numpy" in caplog.text and "mixing with audioop" in caplog.text
+    with pytest.raises(AudioUsageError, match=r"numpy mixer kernel needs numpy .*pip install 'tui-phone\[fast\]'"):
+        ConferenceMixer(8000, kernel="numpy")
+
+
+def test_explicit_kernels() -> None:
+    assert ConferenceMixer(8000, kernel="numpy").kernel == "numpy"
+    audioop_only: ConferenceMixer[int] = ConferenceMixer(8000, kernel="audioop")
+    for pid in range(FAST_FROM + 3):
+        audioop_only.add(pid, 8000)
+    assert audioop_only.wait_for_kernel(0) == "audioop"
+    with pytest.raises(AudioUsageError, match="mixer kernel must be one of auto, audioop, numpy, not 'c'"):
+        ConferenceMixer(8000, kernel="c")
