@@ -119,6 +119,7 @@ def test_loss_and_jitter_agree_with_tshark(tmp_path: Path) -> None:
         f"max_jitter={ours['max_jitter_ms']:.3f}; tshark: lost={stream['lost']} "
         f"mean_jitter={stream['mean_jitter']} max_jitter={stream['max_jitter']}; relay={relay}"
     )
+    print(summary)  # the figures for the issue note: pytest -rP shows them
     # The impairment really happened.
     assert relay["dropped"] > 0 and relay["duplicated"] > 0 and relay["reordered"] > 0, summary
     assert ours["duplicates"] == relay["duplicated"], summary
