@@ -28,13 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tui_phone.testing.peers import (  # noqa: E402
-    environment,
     free_port,
     require,
     sipp_counts,
+    start_answer,
     stop,
-    tui_phone_command,
-    wait_for_line,
 )
 
 PCAP_DIR = Path("/usr/share/sip-tester")
@@ -63,16 +61,10 @@ def _cpu(pid: int) -> int:
 
 
 def run_level(workdir: Path, calls: int, core: int) -> dict[str, float]:
-    port = free_port(both=True)
-    out = workdir / f"answer{calls}.out"
-    with out.open("wb") as sink:
-        answer = subprocess.Popen(
-            ["taskset", "-c", str(core),
-             *tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--echo", "--json")],
-            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    running = start_answer(workdir, "--echo", name=f"answer{calls}", prefix=("taskset", "-c", str(core)))
+    answer, out, port = running.process, running.out, running.port
     stats = workdir / f"sipp{calls}.csv"
     try:
-        wait_for_line(out, '"listening"', process=answer)
         others = ",".join(str(c) for c in range(os.cpu_count() or 1) if c != core) or str(core)
         command = ["taskset", "-c", others, require("sipp"), "-i", "127.0.0.1",
                    "-mi", "127.0.0.1", "-ci", "127.0.0.1", "-nostdin", "-p", str(free_port()),

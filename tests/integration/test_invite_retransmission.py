@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import re
 import socket
-import subprocess
 from pathlib import Path
 
-from tui_phone.testing.peers import environment, free_port, stop, tui_phone_command, wait_for_line
+from tui_phone.testing.peers import free_port, start_answer, stop
 
 SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
        "m=audio {rtp} RTP/AVP 0\r\n")
 
 
 def test_late_invite_copy_gets_no_482(tmp_path: Path) -> None:
-    port = free_port(both=True)
-    out = tmp_path / "answer.out"
-    with out.open("wb") as sink:
-        answer = subprocess.Popen(
-            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--json"),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    answer = start_answer(tmp_path)
+    port = answer.port
     statuses: list[int] = []
     try:
-        wait_for_line(out, '"listening"', process=answer)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.bind(("127.0.0.1", 0))
             sock.settimeout(0.3)
@@ -57,5 +51,5 @@ def test_late_invite_copy_gets_no_482(tmp_path: Path) -> None:
                             + method + b"\r\nCSeq: " + cseq + b" " + method + b"\r\n" + tail,
                             ("127.0.0.1", port))
     finally:
-        stop(answer)
+        stop(answer.process)
     assert 482 not in statuses, statuses

@@ -14,9 +14,9 @@ from tui_phone.testing.peers import (
     free_port,
     require,
     sip_probe,
+    start_answer,
     stop,
     tui_phone_command,
-    wait_for_line,
 )
 
 FIXTURE = Path(__file__).parent / "fixtures" / "kamailio.cfg"
@@ -67,16 +67,9 @@ def test_wrong_password_exits_3_with_403(tmp_path: Path, kamailio: int) -> None:
 
 
 def test_alice_calls_bob_through_kamailio(tmp_path: Path, kamailio: int) -> None:
-    bob_port = free_port(both=True)
-    out = tmp_path / "bob.out"
-    with out.open("wb") as sink:
-        bob = subprocess.Popen(
-            tui_phone_command("answer", "--listen", f"127.0.0.1:{bob_port}", "--echo",
-                              "--max-calls", "1", "--json",
-                              config=config(tmp_path, kamailio, "bob", "bobpw")),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    bob = start_answer(tmp_path, "--echo", "--max-calls", "1", name="bob",
+                       config=config(tmp_path, kamailio, "bob", "bobpw"), ready='"registered"')
     try:
-        wait_for_line(out, '"registered"', process=bob)
         call = subprocess.run(
             tui_phone_command("call", "--account", "alice", f"sip:bob@127.0.0.1:{kamailio}",
                               "--duration", "1", "--json",
@@ -87,9 +80,9 @@ def test_alice_calls_bob_through_kamailio(tmp_path: Path, kamailio: int) -> None
         ended = [line for line in lines if line["event"] == "call_ended"][0]
         assert ended["status"] == 200 and ended["rtp"]["rx_packets"] > 30
         # bob saw the BYE (through the proxy, by the Record-Route) and ended its call
-        assert bob.wait(15) == 0
+        assert bob.process.wait(15) == 0
     finally:
-        stop(bob)
-    bob_lines = [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+        stop(bob.process)
+    bob_lines = [json.loads(line) for line in bob.out.read_text().splitlines() if line.startswith("{")]
     bob_end = [line for line in bob_lines if line["event"] == "call_ended"][0]
     assert bob_end["ended_by"] == "remote" and bob_end["status"] == 200

@@ -9,27 +9,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tui_phone.testing.peers import environment, free_port, stop, tui_phone_command, wait_for_line
+from tui_phone.testing.peers import environment, start_answer, stop, tui_phone_command, wait_for_line
 
 CALLS = 20
 LOSS = 0.2
 
 
 def test_20_calls_through_20_percent_loss(tmp_path: Path) -> None:
-    callee_port = free_port(both=True)
-    callee_out, relay_out = tmp_path / "answer.out", tmp_path / "relay.out"
-    with callee_out.open("wb") as sink:
-        callee = subprocess.Popen(
-            tui_phone_command("answer", "--listen", f"127.0.0.1:{callee_port}", "--echo",
-                              "--json"),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    callee = start_answer(tmp_path, "--echo")
+    relay_out = tmp_path / "relay.out"
     with relay_out.open("wb") as sink:
         relay = subprocess.Popen(
-            [sys.executable, "-m", "tui_phone.testing.sip_relay", str(callee_port), str(LOSS),
+            [sys.executable, "-m", "tui_phone.testing.sip_relay", str(callee.port), str(LOSS),
              "4"], stdout=sink, stderr=subprocess.STDOUT, env=environment())
     results = []
     try:
-        wait_for_line(callee_out, '"listening"', process=callee)
         relay_port = int(wait_for_line(relay_out, "relay on", process=relay).rsplit(":", 1)[1])
         for index in range(CALLS):
             call = subprocess.run(
@@ -43,10 +37,10 @@ def test_20_calls_through_20_percent_loss(tmp_path: Path) -> None:
                             call.stdout[-300:] + call.stderr[-300:]))
     finally:
         stop(relay)
-        stop(callee)
+        stop(callee.process)
     failed = [result for result in results if result[1:3] != (0, 200)]
     assert not failed, failed
-    callee_ended = [json.loads(line) for line in callee_out.read_text().splitlines()
+    callee_ended = [json.loads(line) for line in callee.out.read_text().splitlines()
                     if '"call_ended"' in line]
     # every call was also torn down on the callee's side, by our BYE through the relay
     assert len(callee_ended) == CALLS

@@ -10,9 +10,9 @@ from tui_phone.testing.peers import (
     free_port,
     require,
     sipp_counts,
+    start_answer,
     stop,
     tui_phone_command,
-    wait_for_line,
 )
 
 
@@ -24,15 +24,9 @@ def sipp_base(tmp_path: Path) -> list[str]:
 
 
 def test_sipp_uac_50_calls_into_answer_echo(tmp_path: Path) -> None:
-    port = free_port(both=True)
-    out = tmp_path / "answer.out"
-    with out.open("wb") as sink:
-        answer = subprocess.Popen(
-            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--echo", "--json"),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment(), cwd=tmp_path)
+    answer = start_answer(tmp_path, "--echo")
     try:
-        wait_for_line(out, '"listening"', process=answer)
-        command = [*sipp_base(tmp_path), f"127.0.0.1:{port}", "-sn", "uac", "-s", "echo",
+        command = [*sipp_base(tmp_path), f"127.0.0.1:{answer.port}", "-sn", "uac", "-s", "echo",
                    "-m", "50", "-r", "10", "-l", "20", "-recv_timeout", "10000",
                    "-timeout", "60s", "-timeout_error"]
         sipp = subprocess.run(command, cwd=tmp_path, capture_output=True, timeout=90, check=False)
@@ -43,15 +37,14 @@ def test_sipp_uac_50_calls_into_answer_echo(tmp_path: Path) -> None:
         assert counts["Retransmissions(C)"] == 0
         assert sipp.returncode == 0
     finally:
-        assert stop(answer) == 0
-    ended = [line for line in out.read_text().splitlines() if '"call_ended"' in line]
+        assert stop(answer.process) == 0
+    ended = [line for line in answer.out.read_text().splitlines() if '"call_ended"' in line]
     assert len(ended) == 50
 
 
 def test_call_into_sipp_uas(tmp_path: Path) -> None:
     port = free_port()
     command = [*sipp_base(tmp_path), "-sn", "uas", "-p", str(port), "-bg"]
-    command = [part for part in command]
     # -p is given twice: sipp takes the last one, the port we announce.
     uas = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=20,
                          check=False)

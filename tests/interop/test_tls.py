@@ -11,25 +11,18 @@ from pathlib import Path
 import pytest
 
 from tui_phone.testing.certs import TestPki, make_test_pki
-from tui_phone.testing.peers import environment, free_port, stop, tui_phone_command, wait_for_line
+from tui_phone.testing.peers import environment, start_answer, stop, tui_phone_command
 
 
 @pytest.fixture
 def callee(tmp_path: Path) -> Iterator[tuple[int, TestPki, Path]]:
     pki = make_test_pki(tmp_path / "pki")
-    port = free_port(both=True)
-    out = tmp_path / "answer.out"
-    with out.open("wb") as sink:
-        answer = subprocess.Popen(
-            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--echo", "--json",
-                              "--sip-trace", "--transport", "tls", "--tls-cert",
-                              str(pki.server_cert), "--tls-key", str(pki.server_key)),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    answer = start_answer(tmp_path, "--echo", "--sip-trace", "--transport", "tls", "--tls-cert",
+                          str(pki.server_cert), "--tls-key", str(pki.server_key))
     try:
-        wait_for_line(out, '"listening"', process=answer)
-        yield port, pki, out
+        yield answer.port, pki, answer.out
     finally:
-        stop(answer)
+        stop(answer.process)
 
 
 def call(tmp_path: Path, port: int, pki: TestPki, account: str) -> subprocess.CompletedProcess[str]:

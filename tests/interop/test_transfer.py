@@ -13,28 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from tui_phone.testing.peers import (
-    environment,
     free_port,
     require,
+    start_answer,
     stop,
-    tui_phone_command,
     wait_for_line,
 )
 from tui_phone.testing.scenario_tools import run_scenario
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCENARIOS = "tui_phone.testing.transfer_scenarios"
-
-
-def start_answer(tmp_path: Path, name: str) -> tuple[subprocess.Popen[bytes], Path, int]:
-    port = free_port(both=True)
-    out = tmp_path / f"{name}.out"
-    with out.open("wb") as sink:
-        process = subprocess.Popen(
-            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--json"),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment(), cwd=tmp_path)
-    wait_for_line(out, '"listening"', process=process)
-    return process, out, port
 
 
 def events(out: Path) -> list[dict[str, Any]]:
@@ -50,15 +38,15 @@ def named(items: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
 
 
 def test_blind_transfer_among_three_tui_phone_processes(tmp_path: Path) -> None:
-    bob, bob_out, bob_port = start_answer(tmp_path, "bob")
-    carol, carol_out, carol_port = start_answer(tmp_path, "carol")
+    bob = start_answer(tmp_path, name="bob")
+    carol = start_answer(tmp_path, name="carol")
     try:
-        result = run_scenario("transfer_peer", {"peer": f"sip:bob@127.0.0.1:{bob_port}",
-                                                "target": f"sip:carol@127.0.0.1:{carol_port}"},
+        result = run_scenario("transfer_peer", {"peer": f"sip:bob@127.0.0.1:{bob.port}",
+                                                "target": f"sip:carol@127.0.0.1:{carol.port}"},
                               module=SCENARIOS, timeout=60)
-        wait_for_line(carol_out, '"call_answered"', process=carol)
+        wait_for_line(carol.out, '"call_answered"', process=carol.process)
     finally:
-        assert stop(bob) == 0 and stop(carol) == 0
+        assert stop(bob.process) == 0 and stop(carol.process) == 0
     alice = result["alice"]
     assert alice["completed"] == ["transferor"] and alice["ended"] == [[200, "local"]]
     # carol answers at once: a 200 OK with no 180 before it
@@ -66,7 +54,7 @@ def test_blind_transfer_among_three_tui_phone_processes(tmp_path: Path) -> None:
                                                              "SIP/2.0 200 OK"]
     assert result["call_state"] == "ended"
     # ``answer`` prints call events only: B answered A, then its call to C was answered
-    bob_events, carol_events = events(bob_out), events(carol_out)
+    bob_events, carol_events = events(bob.out), events(carol.out)
     assert [e["remote"].split("@")[0] for e in named(bob_events, "call_answered")] == [
         "sip:alice", "sip:carol"]
     first_end = named(bob_events, "call_ended")[0]
@@ -76,26 +64,26 @@ def test_blind_transfer_among_three_tui_phone_processes(tmp_path: Path) -> None:
 
 
 def test_attended_transfer_among_three_tui_phone_processes(tmp_path: Path) -> None:
-    bob, bob_out, bob_port = start_answer(tmp_path, "bob")
-    carol, carol_out, carol_port = start_answer(tmp_path, "carol")
+    bob = start_answer(tmp_path, name="bob")
+    carol = start_answer(tmp_path, name="carol")
     try:
-        result = run_scenario("attended_peers", {"peer": f"sip:bob@127.0.0.1:{bob_port}",
-                                                 "target": f"sip:carol@127.0.0.1:{carol_port}"},
+        result = run_scenario("attended_peers", {"peer": f"sip:bob@127.0.0.1:{bob.port}",
+                                                 "target": f"sip:carol@127.0.0.1:{carol.port}"},
                               module=SCENARIOS, timeout=60)
-        wait_for_line(carol_out, '"call_ended"', process=carol)
+        wait_for_line(carol.out, '"call_ended"', process=carol.process)
     finally:
-        assert stop(bob) == 0 and stop(carol) == 0
+        assert stop(bob.process) == 0 and stop(carol.process) == 0
     alice = result["alice"]
     assert alice["completed"] == ["transferor"]
     # both of A's calls end: A BYEs the transferred one, C BYEs the replaced one
     assert sorted(result["ended"]) == [[False, "remote"], [True, "local"]]
-    carol_events = events(carol_out)
+    carol_events = events(carol.out)
     answered = named(carol_events, "call_answered")
     assert [a["remote"].split("@")[0] for a in answered] == ["sip:alice", "sip:tui-phone"]
     replaced = named(carol_events, "call_ended")[0]
     assert replaced["call_id"] == answered[0]["call_id"] and replaced["ended_by"] == "local"
     # B's new call shares its Call-ID with C's: it is the replacing INVITE's dialog
-    bob_answered = named(events(bob_out), "call_answered")
+    bob_answered = named(events(bob.out), "call_answered")
     assert bob_answered[-1]["call_id"] == answered[1]["call_id"]
 
 
@@ -124,15 +112,15 @@ def test_blind_transfer_of_a_call_with_baresip(tmp_path: Path) -> None:
         baresip = subprocess.Popen([baresip_bin, "-4", "-v", "-f", str(config_dir)],
                                    stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    cwd=tmp_path)
-    carol, carol_out, carol_port = start_answer(tmp_path, "carol")
+    carol = start_answer(tmp_path, name="carol")
     try:
         wait_for_line(log, "baresip is ready", timeout=10, process=baresip)
         result = run_scenario("transfer_peer", {"peer": f"sip:bob@127.0.0.1:{port}",
-                                                "target": f"sip:carol@127.0.0.1:{carol_port}"},
+                                                "target": f"sip:carol@127.0.0.1:{carol.port}"},
                               module=SCENARIOS, timeout=60)
-        wait_for_line(carol_out, '"call_answered"', process=carol)
+        wait_for_line(carol.out, '"call_answered"', process=carol.process)
     finally:
-        stop(carol)
+        stop(carol.process)
         stop(baresip, timeout=3)
     assert result["connected"], log.read_text(errors="replace")[-3000:]
     alice = result["alice"]
@@ -141,5 +129,5 @@ def test_blind_transfer_of_a_call_with_baresip(tmp_path: Path) -> None:
     assert [frag.strip() for frag in result["sipfrags"]][-1] == "SIP/2.0 200 OK"
     assert alice["completed"] == ["transferor"] and result["call_state"] == "ended"
     # baresip's INVITE reached the target, which answered it
-    answered = named(events(carol_out), "call_answered")
+    answered = named(events(carol.out), "call_answered")
     assert len(answered) == 1 and answered[0]["remote"].startswith("sip:bob@127.0.0.1")

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tui_phone.cli import cli
-from tui_phone.testing.peers import environment, free_port, stop, tui_phone_command, wait_for_line
+from tui_phone.testing.peers import environment, start_answer, stop, tui_phone_command
 
 
 def invoke(*args: str):  # noqa: ANN201 - click's Result
@@ -67,17 +67,10 @@ def test_argument_errors_exit_1(tmp_path: Path, args: list[str], message: str) -
 
 
 def test_call_answered_by_answer_echo_exits_0_with_json(tmp_path: Path) -> None:
-    port = free_port(both=True)
-    out = tmp_path / "answer.out"
-    with out.open("wb") as sink:
-        answer = subprocess.Popen(
-            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--echo",
-                              "--max-calls", "1", "--json"),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    answer = start_answer(tmp_path, "--echo", "--max-calls", "1")
     try:
-        wait_for_line(out, '"listening"', process=answer)
         call = subprocess.run(
-            tui_phone_command("call", f"bob@127.0.0.1:{port}", "--duration", "1", "--json"),
+            tui_phone_command("call", f"bob@127.0.0.1:{answer.port}", "--duration", "1", "--json"),
             capture_output=True, text=True, timeout=60, env=environment(), check=False)
         assert call.returncode == 0, call.stderr
         lines = [json.loads(line) for line in call.stdout.splitlines()]
@@ -88,26 +81,20 @@ def test_call_answered_by_answer_echo_exits_0_with_json(tmp_path: Path) -> None:
                             "max_jitter_ms", "rtt_ms", "mos"}
         # the echo sends back what we sent: about 50 packets in 1 s, none lost
         assert rtp["rx_packets"] >= 40 and rtp["rx_lost"] == 0
-        assert answer.wait(15) == 0  # --max-calls 1
+        assert answer.process.wait(15) == 0  # --max-calls 1
     finally:
-        stop(answer)
+        stop(answer.process)
 
 
 def test_call_refused_486_exits_3_with_status_on_the_last_line(tmp_path: Path) -> None:
-    port = free_port(both=True)
     config = tmp_path / "dnd.toml"
     config.write_text('[accounts.bob]\nuri = "sip:bob@127.0.0.1"\n[phone]\ndnd = true\n')
-    out = tmp_path / "answer.out"
-    with out.open("wb") as sink:
-        answer = subprocess.Popen(
-            tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--json", config=config),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    answer = start_answer(tmp_path, config=config)
     try:
-        wait_for_line(out, '"listening"', process=answer)
-        call = subprocess.run(tui_phone_command("call", f"bob@127.0.0.1:{port}"),
+        call = subprocess.run(tui_phone_command("call", f"bob@127.0.0.1:{answer.port}"),
                               capture_output=True, text=True, timeout=60, env=environment(),
                               check=False)
     finally:
-        assert stop(answer) == 0  # SIGTERM: hang up, exit 0
+        assert stop(answer.process) == 0  # SIGTERM: hang up, exit 0
     assert call.returncode == 3
     assert call.stdout.splitlines()[-1] == "486 Busy Here"

@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import tui_phone
@@ -90,6 +92,38 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
             process.kill()
             process.wait(5)
     return process.returncode
+
+
+@dataclass(frozen=True)
+class RunningAnswer:
+    """A ``tui-phone answer`` subprocess: the process, its output file, its SIP port."""
+
+    process: subprocess.Popen[bytes]
+    out: Path
+    port: int
+
+
+def start_answer(directory: Path, *args: str, name: str = "answer", config: Path | None = None,
+                 ready: str = '"listening"', prefix: Sequence[str] = ()) -> RunningAnswer:
+    """Start ``tui-phone answer --listen 127.0.0.1:PORT --json ARGS`` on a free port.
+
+    Its output goes to ``directory/NAME.out``; returns once a line holds
+    ``ready`` (the caller then owns the process: :func:`stop` it).
+    ``prefix`` goes before the command (``taskset -c 1``).
+    """
+    port = free_port(both=True)
+    out = directory / f"{name}.out"
+    command = tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--json", *args,
+                                config=config)
+    with out.open("wb") as sink:
+        process = subprocess.Popen([*prefix, *command], stdout=sink, stderr=subprocess.STDOUT,
+                                   env=environment(), cwd=directory)
+    try:
+        wait_for_line(out, ready, process=process)
+    except BaseException:
+        stop(process)
+        raise
+    return RunningAnswer(process, out, port)
 
 
 def sipp_counts(stats_csv: Path) -> dict[str, int]:
