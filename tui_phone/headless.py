@@ -287,8 +287,6 @@ def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | N
             if record_dir is not None:
                 safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in event.call_id)
                 event.call.record(str(Path(record_dir) / f"{safe}.wav"))
-            if auto_answer:
-                event.call.answer()
         if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged, CallHoldChanged,
                               SipMessageLogged)):
             out.event(event)
@@ -297,6 +295,8 @@ def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | N
             if max_calls is not None and ended >= max_calls:
                 reactor.callLater(0.2, on_done)
 
+    # The phone answers (at once, before IncomingCall, when it can), unless a script decides.
+    phone.auto_answer = auto_answer
     phone.subscribe(on_event, out.kinds(IncomingCall, CallAnswered, CallEnded,
                                         RegistrationChanged, CallHoldChanged))
     return phone

@@ -46,6 +46,7 @@ from .sip.registration import (
     StartRefreshTimer,
 )
 from .sip.routing import TCP, UDP, Source
+from .sip.sdpanswers import AnswerTemplates
 from .sip.transaction import T1
 from .sip.transaction_server import ServerInviteTransaction
 from .sip.transport.base import LoggedMessage
@@ -101,6 +102,7 @@ class Phone:
         transports: tuple[str, ...] = (UDP,),
         rng: random.Random | None = None,
         dnd: bool | None = None,
+        auto_answer: bool = False,
     ) -> None:
         self.config = config
         self.reactor = reactor
@@ -109,6 +111,11 @@ class Phone:
         self.dnd = config.phone.dnd if dnd is None else dnd
         self.listen_address = listen if listen is not None else config.phone.listen
         self.transports = tuple(t.upper() for t in transports)
+        #: Answer every incoming call at once (``tui-phone answer``): the 200 OK
+        #: goes out before IncomingCall is emitted, for a call already connected.
+        self.auto_answer = auto_answer
+        #: Our SDP answers to offers seen before, for answering at once.
+        self.answers = AnswerTemplates()
         self._audio = audio
         self._audio_line: str | None = None
         # on_log is set while a subscriber takes SipMessageLogged (see subscribe).
@@ -420,9 +427,14 @@ class Phone:
 
             on_replacing_invite(self, request, transaction, source)
             return
-        call = self.incoming_call(request, transaction, source)
-        if call.state is CallState.INCOMING:
+        call = self.incoming_call(request, transaction, source, at_once=self.auto_answer)
+        if call.state is CallState.CONNECTED:  # answered at once: the 200 OK is out
             self.emit(IncomingCall(call, call.call_id, call.remote, call.account.name))
+            call.announce_answer()
+        elif call.state is CallState.INCOMING:
+            self.emit(IncomingCall(call, call.call_id, call.remote, call.account.name))
+            if self.auto_answer and call.state is CallState.INCOMING:
+                call.answer()
             # Not answered at once by a subscriber: it rings (RFC 3261 13.3.1.1). A
             # call answered right away gets its 200 OK alone, with no 180 before it.
             call.ring()
@@ -433,17 +445,19 @@ class Phone:
             self._ports.refill_soon()
 
     def incoming_call(self, request: SipRequest, transaction: ServerInviteTransaction,
-                      source: Source) -> Call:
+                      source: Source, *, at_once: bool = False) -> Call:
         """A Call for a new INVITE, tracked and ready to answer (or already refused);
-        :meth:`Call.ring` sends the 180. Raises RtpSessionError when no RTP port
-        pair is free."""
+        :meth:`Call.ring` sends the 180. With ``at_once``, answered already when
+        :meth:`Call.answer_at_once` could (connected). Raises RtpSessionError
+        when no RTP port pair is free."""
         account = self._account_for(request)
         transport = TCP if source.transport == TCP and TCP in self.transports else UDP
         media = self._new_media(None)
         call = Call(self, account, outgoing=False, call_id=request.call_id or "",
                     remote=str(request.from_addr.uri), transport=transport, media=media)
         self._track(call)
-        call.incoming(request, transaction, source)
+        if not (at_once and call.answer_at_once(request, transaction, source)):
+            call.incoming(request, transaction, source)
         return call
 
     def _account_for(self, request: SipRequest) -> Account:

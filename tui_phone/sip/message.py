@@ -570,6 +570,43 @@ def build_response(
     return response
 
 
+def response_bytes(
+    request: SipRequest,
+    status: int,
+    *,
+    to_tag: str | None = None,
+    body: bytes = b"",
+    content_type: str | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> bytes:
+    """The bytes of :func:`build_response` with ``extra`` fields added after it.
+
+    Exactly ``bytes(response)`` for the response that :func:`build_response`
+    returns once each ``(name, value)`` of ``extra`` went through
+    ``response.headers.add``: the same fields in the same order, spelled
+    the same way. Made as text in one go, for a response that has to leave
+    at once (an INVITE answered at once) and is parsed back afterwards.
+    """
+    values = request.headers.values
+    lines = [f"{SIP_VERSION} {status} {reason_phrase(status)}"]
+    lines += [f"Via: {value}" for value in values("via")]
+    lines.append(f"From: {values('from')[0]}")
+    to_value = values("to")[0]
+    if to_tag is not None and status != 100 and request.to_addr.tag is None:
+        to_value = f"{to_value};tag={to_tag}"
+    lines.append(f"To: {to_value}")
+    lines.append(f"Call-ID: {values('call-id')[0]}")
+    lines.append(f"CSeq: {values('cseq')[0]}")
+    if 100 < status < 300:
+        lines += [f"Record-Route: {value}" for value in values("record-route")]
+    if content_type is not None:
+        lines.append(f"Content-Type: {content_type}")
+    lines.append(f"Content-Length: {len(body)}")
+    lines += [f"{header_spelling(name)}: {value}" for name, value in extra]
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("utf-8", "surrogateescape") + body
+
+
 __all__ = [
     "LIST_HEADERS",
     "SIP_VERSION",
@@ -578,4 +615,5 @@ __all__ = [
     "SipResponse",
     "build_response",
     "parse_message",
+    "response_bytes",
 ]

@@ -29,7 +29,7 @@ from twisted.internet.defer import Deferred
 
 from .errors import SipParseError
 from .ids import IdGenerator
-from .message import SipRequest, SipResponse, build_response
+from .message import SipRequest, SipResponse, build_response, parse_message
 from .routing import (
     RELIABLE_TRANSPORTS,
     TCP,
@@ -55,6 +55,7 @@ from .transaction import (
     StartTimer,
     TimerConfig,
     Transaction,
+    TransactionState,
     TransactionTerminated,
     TransactionTimedOut,
     TransportFailed,
@@ -245,6 +246,33 @@ class UserAgent:
         """Send ``response`` through its server transaction."""
         self._stamp(response)
         self._perform(transaction, transaction.send_response(response, self.reactor.seconds()))
+
+    def respond_at_once(self, transaction: ServerInviteTransaction, data: bytes) -> SipResponse:
+        """Send the first response to an INVITE, given as bytes, before anything else.
+
+        The bytes go to the socket first (UDP to an IP address), and only then
+        are they parsed back into the :class:`SipResponse` that the
+        transaction keeps, which :meth:`respond` would have sent. ``data``
+        must hold a Server or User-Agent field (:meth:`respond` adds one).
+        Anything but a fresh transaction over UDP takes :meth:`respond`.
+        Returns the response.
+        """
+        source = transaction.destination
+        sent = False
+        if transaction.state is TransactionState.PROCEEDING and isinstance(source, Source):
+            try:
+                target = response_target(_reply_via(transaction.request.via, source), source)
+                sent = self.transport.send_now(data, target)
+            except (RoutingError, TransportError, OSError):
+                sent = False  # respond() reports it the usual way
+        response = parse_message(data)
+        if not sent:
+            self.respond(transaction, response)
+            return response
+        effects = transaction.send_response(response, self.reactor.seconds())
+        # The one SendResponse among them is this response, which has left already.
+        self._perform(transaction, [e for e in effects if not isinstance(e, SendResponse)])
+        return response
 
     def response_target(self, response: SipResponse, source: Source | None) -> Target:
         """Where a response goes (RFC 3261 18.2.2), for 2xx retransmissions."""

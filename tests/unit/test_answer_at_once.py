@@ -1,0 +1,258 @@
+"""A phone that answers every call (Phone.auto_answer) answers an offer it has
+answered before at once: its 200 OK is the general path's 200 OK field by field,
+and everything the general path does for the call follows it.
+
+Each INVITE shape goes to two phones on fake reactors: one answering at once,
+one answering through IncomingCall (the general path). A first call with the
+same offer teaches the first phone its answer; the second call is compared.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from tui_phone.call import Call, CallError, CallState
+from tui_phone.config import parse_config
+from tui_phone.events import (
+    CallAnswered,
+    CallStateChanged,
+    IncomingCall,
+    PhoneEvent,
+    SipMessageLogged,
+)
+from tui_phone.phone import Phone
+from tui_phone.sip.message import SipRequest, SipResponse, parse_message
+from tui_phone.testing.fakereactor import FakeReactor, FakeUdpPort
+
+PEER = ("127.0.0.1", 5099)
+CONFIG = '[accounts.bob]\nuri = "sip:bob@127.0.0.1"\n[phone]\nrtp_port_range = [30000, 30100]\n'
+OFFER = ("v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+         "t=0 0\r\nm=audio 6000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
+         "a=rtpmap:101 telephone-event/8000\r\n")
+NO_COMMON_CODEC = OFFER.replace("RTP/AVP 0 101", "RTP/AVP 97").replace(
+    "a=rtpmap:0 PCMU/8000", "a=rtpmap:97 iLBC/8000")
+
+
+def sipp_like(number: int, body: str = OFFER) -> str:
+    return (f"INVITE sip:bob@127.0.0.1:5060 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {PEER[0]}:{PEER[1]};branch=z9hG4bK-{number}\r\n"
+            f"From: sipp <sip:sipp@{PEER[0]}:{PEER[1]}>;tag={number}SIPpTag00\r\n"
+            f"To: bob <sip:bob@127.0.0.1:5060>\r\nCall-ID: {number}-1@127.0.0.1\r\n"
+            f"CSeq: 1 INVITE\r\nContact: sip:sipp@{PEER[0]}:{PEER[1]}\r\nMax-Forwards: 70\r\n"
+            f"Subject: Performance Test\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n{body}")
+
+
+def many_vias(number: int, body: str = OFFER) -> str:
+    return (f"INVITE sip:bob@127.0.0.1:5060 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {PEER[0]}:{PEER[1]};rport;branch=z9hG4bK-{number}\r\n"
+            f"Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-up{number}, "
+            f"SIP/2.0/UDP 10.0.0.8;branch=z9hG4bK-up2{number}\r\n"
+            f"From: \"Alice\" <sip:alice@127.0.0.1>;tag=f{number}\r\n"
+            f"To: <sip:bob@127.0.0.1:5060>\r\nCall-ID: mv{number}@test\r\n"
+            f"CSeq: 314 INVITE\r\nContact: <sip:alice@{PEER[0]}:{PEER[1]}>;expires=60\r\n"
+            f"Max-Forwards: 68\r\nContent-Type: application/sdp\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n{body}")
+
+
+def compact(number: int, body: str = OFFER) -> str:
+    return (f"INVITE sip:bob@127.0.0.1:5060 SIP/2.0\r\n"
+            f"v: SIP/2.0/UDP 127.0.0.2:5098;branch=z9hG4bK-{number}\r\n"
+            f"f: sip:alice@127.0.0.1;tag=c{number}\r\nt: sip:bob@127.0.0.1:5060\r\n"
+            f"i: compact{number}@test\r\nCSeq: 1 INVITE\r\nm: <sip:alice@{PEER[0]}:{PEER[1]}>\r\n"
+            f"c: application/sdp\r\nl: {len(body)}\r\n\r\n{body}")
+
+
+class Side:
+    """A started phone on a fake reactor answering every call, at once or not."""
+
+    def __init__(self, *, at_once: bool) -> None:
+        self.reactor = FakeReactor()
+        self.phone = Phone(parse_config(CONFIG), self.reactor, listen=("127.0.0.1", 5060),
+                           rng=random.Random(4), auto_answer=at_once)
+        self.events: list[PhoneEvent] = []
+        self.phone.subscribe(self._on_event)
+        self.phone.start(register=False)
+        self.sip: FakeUdpPort = self.reactor.udp_ports[0]
+
+    def _on_event(self, event: PhoneEvent) -> None:
+        self.events.append(event)
+        if isinstance(event, IncomingCall) and event.call.state is CallState.INCOMING:
+            event.call.answer()
+
+    def sent_for(self, call_id: str) -> list[bytes]:
+        return [data for data, _ in self.sip.sent if parse_message(data).call_id == call_id]
+
+    def receive(self, text: str) -> list[SipResponse]:
+        """Deliver one datagram; the responses it was answered with."""
+        before = len(self.sip.sent)
+        self.sip.receive(text.encode(), PEER)
+        self.reactor.advance(0)
+        sent = [parse_message(data) for data, _ in self.sip.sent[before:]]
+        return [r for r in sent if isinstance(r, SipResponse)]
+
+
+def normalized_sdp(body: bytes) -> str:
+    """The SDP with the per-call fields blanked: our o= id and version, our port."""
+    text = re.sub(r"o=(\S+) \d+ \d+ ", r"o=\1 ID ID ", body.decode())
+    return re.sub(r"m=audio [1-9]\d* ", "m=audio PORT ", text)
+
+
+def fields(response: SipResponse) -> list[tuple[str, str]]:
+    out = []
+    for name, value in response.headers:
+        if name == "To":
+            value = re.sub(r";tag=[^;]+", ";tag=TAG", value)
+        out.append((name, value))
+    return out
+
+
+@pytest.mark.parametrize("shape", [sipp_like, many_vias, compact])
+def test_the_200_ok_given_at_once_is_the_general_one_field_by_field(shape) -> None:  # type: ignore[no-untyped-def]
+    fast, general = Side(at_once=True), Side(at_once=False)
+    for side in (fast, general):
+        [first] = side.receive(shape(1))
+        assert first.status == 200
+    assert len(fast.phone.answers) == 1  # learned from the first call's general answer
+    [ok] = fast.receive(shape(2))
+    [reference] = general.receive(shape(2))
+    assert fast.phone.calls[-1].state is CallState.CONNECTED
+    assert (ok.status, ok.reason) == (reference.status, reference.reason) == (200, "OK")
+    assert fields(ok) == fields(reference)
+    assert ok.to_addr.tag and ok.to_addr.tag == fast.phone.calls[-1].dialog.local_tag
+    assert normalized_sdp(ok.body) == normalized_sdp(reference.body)
+    call = fast.phone.calls[-1]
+    assert f"m=audio {call.media.port} ".encode() in ok.body
+    assert ok.body == bytes(call._answer_sdp)  # the offer/answer state is what was sent
+    assert call.media.negotiated == general.phone.calls[-1].media.negotiated
+
+
+def test_the_events_come_after_the_answer_for_a_call_already_connected() -> None:
+    side = Side(at_once=True)
+    side.receive(sipp_like(1))
+    side.events.clear()
+    states: list[CallState] = []
+    refused: list[Exception] = []
+
+    def on_incoming(event: PhoneEvent) -> None:
+        if isinstance(event, IncomingCall):
+            states.append(event.call.state)
+            try:
+                event.call.reject()
+            except CallError as error:
+                refused.append(error)
+
+    side.phone.subscribe(on_incoming, (IncomingCall,))
+    [ok] = side.receive(sipp_like(2))
+    assert ok.status == 200
+    events = [e for e in side.events if not isinstance(e, SipMessageLogged)]
+    assert [type(e) for e in events] == [IncomingCall, CallStateChanged, CallAnswered]
+    changed = events[1]
+    assert isinstance(changed, CallStateChanged)
+    assert (changed.old, changed.new) == ("incoming", "connected")
+    assert states == [CallState.CONNECTED] and len(refused) == 1
+
+
+def call_of(side: Side) -> Call:
+    return side.phone.calls[-1]
+
+
+def test_retransmissions_ack_and_bye_after_an_answer_given_at_once() -> None:
+    side = Side(at_once=True)
+    side.receive(sipp_like(1))
+    [ok] = side.receive(sipp_like(2))
+    call = call_of(side)
+    assert side.receive(sipp_like(2)) == []  # RFC 6026 Accepted absorbs the copy
+    assert len(side.phone.calls) == 2
+    side.reactor.advance(0.5)  # no ACK yet: the 2xx again (RFC 3261 13.3.1.4)
+    resent = parse_message(side.sip.sent[-1][0])
+    assert bytes(resent) == bytes(ok)
+    tag = ok.to_addr.tag
+    ack = (sipp_like(2).replace("INVITE sip", "ACK sip").replace("1 INVITE", "1 ACK")
+           .replace("branch=z9hG4bK-2", "branch=z9hG4bK-ack2")
+           .replace("To: bob <sip:bob@127.0.0.1:5060>", f"To: bob <sip:bob@127.0.0.1:5060>;tag={tag}"))
+    side.receive(ack)
+    count = len(side.sent_for("2-1@127.0.0.1"))
+    side.reactor.advance(4)
+    assert len(side.sent_for("2-1@127.0.0.1")) == count  # the ACK stopped the retransmissions
+    bye = (ack.replace("ACK sip", "BYE sip").replace("1 ACK", "2 BYE")
+           .replace("branch=z9hG4bK-ack2", "branch=z9hG4bK-bye2"))
+    bye = bye.split("\r\n\r\n")[0].replace(f"Content-Length: {len(OFFER)}", "Content-Length: 0")
+    [bye_ok] = side.receive(bye + "\r\n\r\n")
+    assert bye_ok.status == 200 and call.state is CallState.ENDED
+
+
+def test_a_cancel_after_an_answer_given_at_once_finds_the_dialog_tag() -> None:
+    side = Side(at_once=True)
+    side.receive(sipp_like(1))
+    [ok] = side.receive(sipp_like(2))
+    cancel = (sipp_like(2).split("\r\n\r\n")[0].replace("INVITE sip", "CANCEL sip")
+              .replace("1 INVITE", "1 CANCEL").replace(f"Content-Length: {len(OFFER)}",
+                                                       "Content-Length: 0"))
+    [answer] = side.receive(cancel + "\r\n\r\n")
+    assert answer.status == 200 and answer.to_addr.tag == ok.to_addr.tag
+    assert call_of(side).state is CallState.CONNECTED  # too late to cancel (RFC 3261 9.2)
+
+
+@pytest.mark.parametrize("case", ["late-offer", "no-common-codec", "record-route", "new-offer"])
+def test_what_takes_the_general_path(case: str) -> None:
+    side = Side(at_once=True)
+    side.receive(sipp_like(1))
+    taught = len(side.phone.answers)
+    text = sipp_like(2)
+    if case == "late-offer":
+        text = text.split("\r\n\r\n")[0].replace(f"Content-Length: {len(OFFER)}",
+                                                 "Content-Length: 0") + "\r\n\r\n"
+    elif case == "no-common-codec":
+        side.receive(sipp_like(3, NO_COMMON_CODEC))
+        text = sipp_like(2, NO_COMMON_CODEC)
+    elif case == "record-route":
+        text = text.replace("Max-Forwards: 70\r\n",
+                            "Max-Forwards: 70\r\nRecord-Route: <sip:10.0.0.1;lr>\r\n")
+    else:
+        text = sipp_like(2, OFFER.replace("2353687637", "2353687638"))
+    at_once: list[bool] = []
+    original = Call.answer_at_once
+
+    def spy(self: Call, *args: object) -> bool:
+        at_once.append(original(self, *args))  # type: ignore[arg-type]
+        return at_once[-1]
+
+    Call.answer_at_once = spy  # type: ignore[method-assign]
+    try:
+        responses = side.receive(text)
+    finally:
+        Call.answer_at_once = original  # type: ignore[method-assign]
+    assert at_once == [False]
+    [response] = responses
+    if case == "no-common-codec":
+        assert response.status == 488 and len(side.phone.answers) == taught
+        return
+    assert response.status == 200 and call_of(side).state is CallState.CONNECTED
+    if case == "late-offer":
+        assert b"m=audio" in response.body  # our offer goes in the 200 (RFC 3261 13.3.1.4)
+        assert call_of(side).sdp.pending_offer is not None
+    elif case == "record-route":
+        assert response.headers.get_all("record-route") == ["<sip:10.0.0.1;lr>"]
+        assert call_of(side).dialog.route_set  # type: ignore[union-attr]
+    else:
+        assert len(side.phone.answers) == taught + 1  # learned for next time
+
+
+def test_a_phone_that_does_not_answer_by_itself_learns_nothing() -> None:
+    side = Side(at_once=False)
+    side.receive(sipp_like(1))
+    side.receive(sipp_like(2))
+    assert len(side.phone.answers) == 0
+
+
+def test_the_request_objects_are_those_of_the_transaction() -> None:
+    side = Side(at_once=True)
+    side.receive(sipp_like(1))
+    side.receive(sipp_like(2))
+    call = call_of(side)
+    assert isinstance(call._invite, SipRequest) and call._server_txn is not None
+    assert call._server_txn.final_response is call._ok
