@@ -114,7 +114,8 @@ class CallMedia:
         #: decoded frame received (None: none) and the frame size in samples, and
         #: sends the PCM it returns instead of using the audio backend.
         self.frame_tap: Callable[[bytes | None, int], bytes] | None = None
-        self.session.on_frame(self._on_frame)
+        if echo:  # (otherwise nobody needs the received payloads handed over every ptime)
+            self.session.on_frame(self._on_frame)
         if on_dtmf is not None:
             self.session.on_dtmf(lambda digit: on_dtmf(_digit_text(digit)))
 
@@ -258,8 +259,7 @@ class CallMedia:
         return pcm
 
     def _on_frame(self, payload: bytes, packet: RtpPacket) -> None:
-        if self.echo:
-            self._echo.append(payload)
+        self._echo.append(payload)
 
     # -- controls ---------------------------------------------------------------------
     def mute(self, on: bool = True) -> None:

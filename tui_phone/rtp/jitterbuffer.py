@@ -170,6 +170,9 @@ class JitterBuffer:
     bounds the memory (default: twice ``max_delay_ms`` worth of frames).
     """
 
+    #: The in-order put and pop shortcuts (tests turn them off to compare).
+    _fast_paths = True
+
     # Per-stream state, set by _reset_stream() (a resync starts it afresh).
     _buffer: dict[int, _Packet]  # by extended sequence number
     _seen: set[int]  # extended sequence numbers recently accepted
@@ -292,9 +295,12 @@ class JitterBuffer:
         ``seq`` and ``timestamp`` are the raw 16- and 32-bit RTP fields;
         ``arrival_time`` is in seconds on the same clock as ``pop(now)``.
         """
-        self._counts["received"] += 1
         seq &= SEQ_MODULUS - 1
         timestamp &= TS_MODULUS - 1
+        if self._fast_paths and ssrc == self._ssrc and self._put_in_order(seq, timestamp, payload, arrival_time,
+                                                                          marker):
+            return "buffered"
+        self._counts["received"] += 1
         if ssrc is not None and ssrc != self._ssrc:
             if self._ssrc is not None:
                 if ssrc == self._previous_ssrc:  # a straggler of the stream we left
@@ -331,6 +337,47 @@ class JitterBuffer:
         # Audio after the event is extended and checked against it, not against
         # the audio before it (a long event must not look like a sequence jump).
         self._max_seq = max(self._max_seq, ext_seq)
+        return True
+
+    def _put_in_order(self, seq: int, timestamp: int, payload: bytes, arrival: float, marker: bool) -> bool:
+        """The next packet of the stream, on time: buffer it as :meth:`_put` would.
+
+        The common case (every ptime), without the checks it cannot need: the
+        packet follows the highest one accepted (so it is no duplicate, and not
+        past the playout point), comes a little after it in time, and the
+        buffer has room.  Returns False, having changed nothing, for any other
+        packet: then :meth:`_put` takes it.
+        """
+        max_seq = self._max_seq
+        if max_seq is None or self._candidate is not None or seq != (max_seq + 1) & (SEQ_MODULUS - 1):
+            return False
+        ts_ref = self._ts_ref
+        delta = (timestamp - ts_ref) & (TS_MODULUS - 1)
+        if delta >= TS_MODULUS // 2:
+            return False  # the timestamp went back: _extend's other half
+        ext_ts = ts_ref + delta
+        transit = arrival - ext_ts / self._clock_rate
+        mean = self._transit
+        buffer = self._buffer
+        if (abs(transit - mean) > self._resync_threshold or len(buffer) >= self._max_packets
+                or (self._started and ext_ts < self._next_ts)):
+            return False
+        ext_seq = max_seq + 1
+        self._counts["received"] += 1
+        # _remember, _update_jitter, the new highest packet, written out.
+        self._seen.add(ext_seq)
+        seen_order = self._seen_order
+        seen_order.append(ext_seq)
+        if len(seen_order) > DUPLICATE_HISTORY:
+            self._seen.discard(seen_order.popleft())
+        previous = self._prev_transit
+        if previous is not None:
+            self._jitter += (abs(transit - previous) - self._jitter) * JITTER_GAIN
+        self._prev_transit = transit
+        self._transit = mean + (transit - mean) * TRANSIT_GAIN
+        self._max_seq = ext_seq
+        self._ts_ref = ext_ts
+        buffer[ext_seq] = _Packet(ext_seq, ext_ts, payload, marker)
         return True
 
     def _put(self, packet: _Arrival) -> PutOutcome:
@@ -407,6 +454,48 @@ class JitterBuffer:
         ``None`` while filling (before the first packet is due); afterwards a
         :class:`Frame` or a :class:`Gap` on every call.
         """
+        if self._fast_paths and self._started:
+            frame = self._pop_in_order(now)
+            if frame is not None:
+                return frame
+        return self._pop(now)
+
+    def _pop_in_order(self, now: float) -> Frame | None:
+        """Play the packet right after the last one played, when it is due now.
+
+        The common case (every ptime), as :meth:`_pop` would play it: playout
+        has begun, the delay is neither below the target (no hold) nor past
+        the maximum (no catch-up), the next sequence number is buffered and
+        its slot is now, and no silent frame may be dropped.  (Non-audio
+        numbers are all above the last one played, so none is passed.)
+        Returns None otherwise, having changed nothing that :meth:`_pop`
+        would not change the same way (the late floor's decay at ``now``,
+        done twice, is the same as once).
+        """
+        last = self._last_seq
+        if last is None or self._is_silent is not None:
+            return None
+        head = self._buffer.get(last + 1)  # every buffered packet is above the last played
+        next_ts = self._next_ts
+        if head is None or head.timestamp >= next_ts + self._frame:
+            return None
+        self._decay_late_floor(now)
+        delay = now - next_ts / self._clock_rate - self._transit
+        if delay < self._target() - _EPSILON or delay > self._max_delay + self._ptime:
+            return None
+        # _play and _consume, written out for the packet following the last one.
+        del self._buffer[head.seq]
+        self._last_seq = head.seq
+        ts = head.timestamp
+        self._next_ts = (next_ts if next_ts > ts else ts) + self._frame
+        self._delay = delay
+        self._counts["played"] += 1
+        self._gap_run = 0
+        self._has_played = True
+        return Frame(head.payload, head.seq & (SEQ_MODULUS - 1), ts & (TS_MODULUS - 1), head.marker)
+
+    def _pop(self, now: float) -> Frame | Gap | None:
+        """:meth:`pop`, every case."""
         if not self._started:
             if not self._buffer:
                 return None
