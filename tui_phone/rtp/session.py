@@ -46,7 +46,7 @@ from .sender import FrameSource, RtpSender
 from .session_stats import RtpSessionStats
 from .srtp import SrtpContext, SrtpError, SrtpReplayError, SrtpUnprotectError
 from .stats import ReceiverStatistics, SenderStatistics
-from .ticker import PACING_EARLY_WAKE, AsyncioPacer, DatagramPoller, ReactorPacer, pacer_for
+from .ticker import PACING_EARLY_WAKE, AsyncioPacer, DatagramPoller, ReactorPacer, TimerfdPacer, pacer_for
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class RtpSession:
         self._dtmf_receiver = DtmfReceiver(self._clock_rate, DTMF_TIMEOUT)
         self._sender: RtpSender | None = None
         self._source: FrameSource | None = None
-        self._pacer: ReactorPacer | AsyncioPacer = pacer_for(self._reactor)
+        self._pacer: ReactorPacer | AsyncioPacer | TimerfdPacer = pacer_for(self._reactor)
         self._poller: DatagramPoller | None = None  # reads RTP on the tick while sending
         self._dtmf_watch: float | None = None  # poll the DTMF receiver's timeout until then
         # RTP sent and heard (SSRC -> time) not told to the scheduler yet: see _feed_scheduler.
@@ -402,7 +402,7 @@ class RtpSession:
             self._watch_dtmf(now)
         if self._sending and self._sender is sender and self._send_call is None:
             # (the source or a callback may have stopped or restarted sending)
-            self._send_call = self._pacer.call_at(sender.next_due, self._send_tick)
+            self._send_call = self._pacer.call_at(sender.next_due, self._send_tick, sender.ptime)
 
     def _write(self, port: Any, data: bytes, destination: Address, *, rtcp: bool) -> bool:
         try:
@@ -663,6 +663,7 @@ class RtpSession:
         if self._closed:
             return succeed(None)
         self.stop_sending()
+        self._pacer.close()
         if self._rtcp_call is not None and self._rtcp_call.active():
             self._rtcp_call.cancel()
         self._rtcp_call = None

@@ -3,7 +3,8 @@
 The Twisted edge, like :mod:`tui_phone.rtp.session`, which uses it:
 
 * a *pacer* sets the timer for the next frame's due time: on Twisted's
-  asyncio reactor straight on the asyncio loop (:class:`AsyncioPacer`),
+  asyncio reactor a periodic timerfd the loop reads (:class:`TimerfdPacer`,
+  Linux) or else a timer straight on the asyncio loop (:class:`AsyncioPacer`),
   on any other reactor (and the unit tests' fake clock) with the reactor's
   delayed calls (:class:`ReactorPacer`);
 * :class:`DatagramPoller` reads the RTP socket when that timer fires
@@ -24,7 +25,9 @@ heard later than before.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import platform
 import socket
 import struct
@@ -43,6 +46,8 @@ log = logging.getLogger(__name__)
 # every other call and the SIP signalling.
 PACING_EARLY_WAKE = 0.0005
 _PACER_ROUNDING = 1e-6  # seconds; RtpSender counts a frame due 20 us (2e-5 s) early
+# Two due times this close (seconds) are the same timer expiry (float sums of periods).
+_SAME_EXPIRY = 1e-6
 
 # At most this many datagrams are read per tick; a flood beyond it waits in
 # the socket (and the kernel drops what does not fit) rather than starving
@@ -93,10 +98,13 @@ class ReactorPacer:
     def now(self) -> float:
         return float(self._reactor.seconds())
 
-    def call_at(self, when: float, function: Callable[[], None]) -> Any:
-        """Call ``function()`` at ``when`` (it reads :meth:`now` itself)."""
+    def call_at(self, when: float, function: Callable[[], None], period: float | None = None) -> Any:
+        """Call ``function()`` at ``when`` (it reads :meth:`now` itself); ``period`` is a hint."""
         delay = when - self._reactor.seconds() - _PACER_ROUNDING
         return self._reactor.callLater(max(delay, 0.0), function)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 class AsyncioPacer:
@@ -115,20 +123,175 @@ class AsyncioPacer:
     def now(self) -> float:
         return float(self._loop.time())
 
-    def call_at(self, when: float, function: Callable[[float], None]) -> Any:
+    def call_at(self, when: float, function: Callable[[float], None], period: float | None = None) -> Any:
+        """Call ``function(now)`` at ``when``; ``period`` is a hint."""
         return self._loop.call_at(when - PACING_EARLY_WAKE, self._fire, when, function)
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def _fire(self, when: float, function: Callable[[float], None]) -> None:
         now = self._loop.time()
         function(now if now >= when else when)
 
 
-def pacer_for(reactor: Any) -> ReactorPacer | AsyncioPacer:
-    """The asyncio pacer on Twisted's asyncio reactor, else the reactor's own timers."""
+class TimerfdPacer:
+    """The ptime timer as a periodic Linux timerfd, read by the asyncio loop.
+
+    A frame timer set on the asyncio loop costs every tick a timer handle,
+    heap pushes and pops and the loop's timeout arithmetic, and epoll's
+    millisecond timeout makes it early or late (hence
+    :data:`PACING_EARLY_WAKE`).  A timerfd armed once with the frame period
+    (``timerfd_settime(2)``: absolute first expiry on CLOCK_MONOTONIC, the
+    loop's clock, and an interval) wakes the loop by readiness at each due
+    time, to the kernel's timer precision; each tick then costs one read of
+    the expiry count.  :meth:`call_at` for the expiry the timer already
+    heads for only notes the function; another time re-arms it.
+
+    A pacer serves one stream; :meth:`close` releases its descriptor.
+    """
+
+    polls = True  # as AsyncioPacer
+
+    def __init__(self, loop: Any, timerfd: _Timerfd) -> None:
+        self._loop = loop
+        self._timerfd = timerfd
+        self._fd = timerfd.create()
+        self._read = os.read
+        self._function: Callable[[float], None] | None = None
+        self._period = 0.0  # the interval armed (0: disarmed)
+        self._first = 0.0  # the first expiry armed
+        self._expiries = 0  # expiries since then
+        self._next = 0.0  # the expiry the timer heads for
+        self._reading = False
+
+    def now(self) -> float:
+        return float(self._loop.time())
+
+    def call_at(self, when: float, function: Callable[[float], None], period: float | None = None) -> Any:
+        """Call ``function(now)`` at ``when`` (``now`` no earlier than ``when``).
+
+        ``period``: the caller will ask again every ``period`` after it, so the
+        timer is armed to repeat (nothing to re-arm on those calls).
+        """
+        self._function = function
+        if not (self._period and abs(when - self._next) < _SAME_EXPIRY):
+            self._arm(when, period or 0.0)
+        if not self._reading:
+            self._loop.add_reader(self._fd, self._fire)
+            self._reading = True
+        return self
+
+    def cancel(self) -> None:
+        """Forget the pending call and stop the timer."""
+        self._function = None
+        self._arm(0.0, 0.0)
+
+    def close(self) -> None:
+        """Stop and release the timer (idempotent)."""
+        if self._fd < 0:
+            return
+        self._function = None
+        if self._reading:
+            self._loop.remove_reader(self._fd)
+            self._reading = False
+        os.close(self._fd)
+        self._fd = -1
+
+    def _arm(self, when: float, period: float) -> None:
+        if self._fd < 0:
+            return
+        self._timerfd.arm(self._fd, when, period)
+        self._period = period
+        self._first = self._next = when
+        self._expiries = 0
+
+    def _fire(self) -> None:
+        try:
+            count = int.from_bytes(self._read(self._fd, 8), sys.byteorder)
+        except BlockingIOError:  # re-armed since it became readable
+            return
+        function = self._function
+        self._function = None
+        if self._period:
+            # The due time of the latest expiry, computed as RtpSender does
+            # (start + n x period), and the next one.
+            expiries = self._expiries + count
+            self._expiries = expiries
+            due = self._first + (expiries - 1) * self._period
+            self._next = self._first + expiries * self._period
+        else:
+            due = self._next
+        if function is None:  # nobody asked for this expiry
+            self._arm(0.0, 0.0)
+            return
+        now = self._loop.time()
+        function(now if now >= due else due)
+        if self._function is None and self._period:  # not asked again: stop waking up
+            self._arm(0.0, 0.0)
+
+
+class _Timerfd:
+    """timerfd_create(2) and timerfd_settime(2) through ctypes (os has them from 3.13)."""
+
+    _CLOCK_MONOTONIC = 1
+    _TFD_NONBLOCK = os.O_NONBLOCK
+    _TFD_CLOEXEC = os.O_CLOEXEC
+    _TFD_TIMER_ABSTIME = 1
+
+    def __init__(self) -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._create = libc.timerfd_create
+        self._settime = libc.timerfd_settime
+        self._ctypes = ctypes
+        self._spec = (ctypes.c_long * 4)()  # struct itimerspec: interval, then first expiry
+        self._spec_ref = ctypes.byref(self._spec)
+
+    def create(self) -> int:
+        fd = int(self._create(self._CLOCK_MONOTONIC, self._TFD_NONBLOCK | self._TFD_CLOEXEC))
+        if fd < 0:
+            raise OSError(self._ctypes.get_errno(), "timerfd_create failed")
+        return fd
+
+    def arm(self, fd: int, when: float, period: float) -> None:
+        """First expiry at ``when`` (monotonic seconds; 0 disarms), then every ``period``."""
+        spec = self._spec
+        interval = round(period * 1e9)
+        spec[0], spec[1] = divmod(interval, 1_000_000_000)
+        first = max(round(when * 1e9), 1) if when > 0 else 0
+        spec[2], spec[3] = divmod(first, 1_000_000_000)
+        if self._settime(fd, self._TFD_TIMER_ABSTIME, self._spec_ref, None) != 0:
+            raise OSError(self._ctypes.get_errno(), "timerfd_settime failed")
+
+
+@functools.lru_cache(maxsize=1)
+def _timerfd() -> _Timerfd | None:
+    """The timerfd calls, or None where there are none (not Linux, no libc)."""
+    if sys.platform != "linux":
+        return None
+    try:
+        return _Timerfd()
+    except (OSError, AttributeError) as error:
+        log.debug("no timerfd (%s): RTP pacing on the asyncio loop's timers", error)
+        return None
+
+
+def pacer_for(reactor: Any) -> ReactorPacer | AsyncioPacer | TimerfdPacer:
+    """On Twisted's asyncio reactor a timerfd read by the loop (Linux) or the
+    loop's timers; on any other reactor the reactor's own timers."""
     loop = getattr(reactor, "_asyncioEventloop", None)
-    if loop is not None:
-        return AsyncioPacer(loop)
-    return ReactorPacer(reactor)
+    if loop is None:
+        return ReactorPacer(reactor)
+    if hasattr(loop, "add_reader"):
+        timerfd = _timerfd()
+        if timerfd is not None:
+            try:
+                return TimerfdPacer(loop, timerfd)
+            except OSError as error:
+                log.debug("no timerfd (%s): RTP pacing on the asyncio loop's timers", error)
+    return AsyncioPacer(loop)
 
 
 class DatagramPoller:
