@@ -199,7 +199,9 @@ def free_port_range(count: int, low: int = 40000, high: int = 60000) -> tuple[in
     raise AssertionError(f"no range of {count} free ports found")
 
 
-BARESIP_MODULES = ("cons.so", "g711.so", "aufile.so", "ausine.so", "aubridge.so")
+BARESIP_MODULES = (
+    "cons.so", "g711.so", "g722.so", "opus.so", "aufile.so", "ausine.so", "aubridge.so",
+)
 
 
 def start_baresip(directory: Path, *, user: str = "bob", wav: Path | None = None,
@@ -264,6 +266,27 @@ def start_baresip(directory: Path, *, user: str = "bob", wav: Path | None = None
         stop(process)
         raise AssertionError("baresip did not start:\n" + log.read_text(errors="replace")[-3000:])
     return process, port, log
+
+
+def baresip_console(sip_port: int, command: str, wait: float = 1.0) -> str:
+    """Send one menu command (``/dial sip:...``, ``/hold``...) to a baresip from :func:`start_baresip`.
+
+    Its ``cons`` console listens on UDP SIP_PORT+2. Returns what came back
+    within ``wait`` seconds (cons echoes the command as typed, then the
+    reply and any log lines meanwhile).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as console:
+        console.bind(("127.0.0.1", 0))
+        console.settimeout(0.1)
+        console.sendto(f"{command}\n".encode(), ("127.0.0.1", sip_port + 2))
+        reply = b""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                reply += console.recv(65535)
+            except socket.timeout:
+                pass
+    return reply.decode(errors="replace")
 
 
 def stop_baresip(process: subprocess.Popen[bytes]) -> None:
