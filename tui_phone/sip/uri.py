@@ -16,6 +16,7 @@ so serializing gives the same escapes back.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Union
@@ -412,13 +413,18 @@ class AbsoluteUri:
 
 
 Uri = Union[SipUri, TelUri, AbsoluteUri]
+#: Texts remembered by parse_uri and NameAddress.parse (each: the values a phone sees).
+PARSE_CACHE_SIZE = 512
 
 
+@functools.lru_cache(maxsize=PARSE_CACHE_SIZE)
 def parse_uri(text: str) -> Uri:
     """Parse a URI: SIP/SIPS, tel, or any other scheme as :class:`AbsoluteUri`.
 
     Raises :class:`SipParseError` (400) for malformed text, e.g. whitespace or
-    '<' '>' anywhere in it, or a bare IPv6 host (RFC 5118 4.2).
+    '<' '>' anywhere in it, or a bare IPv6 host (RFC 5118 4.2). Remembered
+    per text (a parsed URI is immutable): a peer sends the same Request-URI
+    and Contact call after call, and this parse is on the way to every answer.
     """
     match = _FAST_SIP_RE.match(text)
     if match is not None:
@@ -617,53 +623,12 @@ class NameAddress:
 
     @classmethod
     def parse(cls, text: str) -> NameAddress:
-        """Parse one value; surrounding whitespace is dropped (and not kept by ``str()``)."""
-        text = text.strip(WS)
-        match = _FAST_NAME_SIP_RE.match(text)
-        if match is not None:
-            display, tokens, uri_text, scheme, user, host, port_text, uri_params, params_text = (
-                match.groups()
-            )
-            port = None if port_text is None else int(port_text)
-            uri_param_map = split_simple_params(uri_params) if uri_params else _NO_PARAMS
-            params = split_simple_params(params_text) if params_text else _NO_PARAMS
-            if (port is None or port <= 65535) and uri_param_map is not None and params is not None:
-                # What the two-step path below would build, in one step.
-                uri = _new(SipUri)
-                _set_uri_host(uri, host)
-                _set_uri_scheme(uri, scheme.lower())
-                _set_uri_user(uri, user)
-                _set_uri_password(uri, None)
-                _set_uri_port(uri, port)
-                _set_uri_params(uri, uri_param_map)
-                _set_uri_headers(uri, ())
-                _set_uri_raw(uri, uri_text)
-                address = _new(cls)
-                _set_addr_uri(address, uri)
-                _set_addr_display_name(address, tokens if display is None else display)
-                _set_addr_params(address, params)
-                _set_addr_raw(address, text)
-                return address
-        match = _FAST_NAME_ADDR_RE.match(text)
-        if match is not None:
-            display, tokens, uri_text, params_text = match.groups()
-            if display is None:
-                display = tokens
-        else:
-            match = _FAST_ADDR_SPEC_RE.match(text)
-            if match is None:
-                return _parse_name_addr(text)
-            display = None
-            uri_text, params_text = match.groups()
-        params = split_simple_params(params_text) if params_text else _NO_PARAMS
-        if params is None:
-            return _parse_name_addr(text)
-        address = _new(cls)
-        _set_addr_uri(address, parse_uri(uri_text))
-        _set_addr_display_name(address, display)
-        _set_addr_params(address, params)
-        _set_addr_raw(address, text)
-        return address
+        """Parse one value; surrounding whitespace is dropped (and not kept by ``str()``).
+
+        Remembered per text (a NameAddress is immutable): To and Contact come
+        back the same call after call.
+        """
+        return _parse_name_address(text)
 
     def replace(self, **changes: Any) -> NameAddress:
         """A copy with ``changes`` applied; it serializes from its fields."""
@@ -693,6 +658,57 @@ class NameAddress:
     _set_addr_params,
     _set_addr_raw,
 ) = slot_setters(NameAddress, "uri", "display_name", "params", "_raw")
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parse_name_address(text: str) -> NameAddress:
+    """:meth:`NameAddress.parse`, remembered per text."""
+    text = text.strip(WS)
+    match = _FAST_NAME_SIP_RE.match(text)
+    if match is not None:
+        display, tokens, uri_text, scheme, user, host, port_text, uri_params, params_text = (
+            match.groups()
+        )
+        port = None if port_text is None else int(port_text)
+        uri_param_map = split_simple_params(uri_params) if uri_params else _NO_PARAMS
+        params = split_simple_params(params_text) if params_text else _NO_PARAMS
+        if (port is None or port <= 65535) and uri_param_map is not None and params is not None:
+            # What the two-step path below would build, in one step.
+            uri = _new(SipUri)
+            _set_uri_host(uri, host)
+            _set_uri_scheme(uri, scheme.lower())
+            _set_uri_user(uri, user)
+            _set_uri_password(uri, None)
+            _set_uri_port(uri, port)
+            _set_uri_params(uri, uri_param_map)
+            _set_uri_headers(uri, ())
+            _set_uri_raw(uri, uri_text)
+            address = _new(NameAddress)
+            _set_addr_uri(address, uri)
+            _set_addr_display_name(address, tokens if display is None else display)
+            _set_addr_params(address, params)
+            _set_addr_raw(address, text)
+            return address
+    match = _FAST_NAME_ADDR_RE.match(text)
+    if match is not None:
+        display, tokens, uri_text, params_text = match.groups()
+        if display is None:
+            display = tokens
+    else:
+        match = _FAST_ADDR_SPEC_RE.match(text)
+        if match is None:
+            return _parse_name_addr(text)
+        display = None
+        uri_text, params_text = match.groups()
+    params = split_simple_params(params_text) if params_text else _NO_PARAMS
+    if params is None:
+        return _parse_name_addr(text)
+    address = _new(NameAddress)
+    _set_addr_uri(address, parse_uri(uri_text))
+    _set_addr_display_name(address, display)
+    _set_addr_params(address, params)
+    _set_addr_raw(address, text)
+    return address
 
 
 def _parse_name_addr(text: str) -> NameAddress:
