@@ -33,8 +33,9 @@ from .events import (
 )
 from .media import sdp_codecs
 from .phone import Phone, PhoneError, parse_target
-from .sip.routing import TCP, TLS, UDP
+from .sip.routing import TCP, TLS, UDP, RoutingError, resolve_target
 from .sip.transport.base import TlsClientConfig
+from .sip.uri import SipUri
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +136,20 @@ def prepare(config_path: Path | None, account_name: str | None, *,
     return config, account
 
 
-def _transports(account: Account) -> tuple[str, ...]:
-    kind = account.transport.upper()
-    return (UDP, kind) if kind in (TCP, TLS) else (UDP,)
+def _transports(account: Account, target: SipUri | None = None) -> tuple[str, ...]:
+    """UDP, and the account's stream transport; for a call also the one its first hop's
+    URI names (``;transport=tcp``, ``sips:``), so that Via and Contact can name it."""
+    kinds = [UDP]
+    wanted = [account.transport.upper()]
+    if target is not None:
+        first_hop = account.outbound_proxy_uri or target
+        if first_hop.is_secure or first_hop.transport is not None:
+            try:
+                wanted.append(resolve_target(first_hop).transport)
+            except RoutingError:
+                pass  # Phone.call says what is wrong with it
+    kinds += [kind for kind in dict.fromkeys(wanted) if kind in (TCP, TLS)]
+    return tuple(kinds)
 
 
 def check_tls(transport: str, certificate: TlsFiles | None) -> None:
@@ -172,8 +184,13 @@ async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
     except PhoneError as error:
         out.line(f"error: {error}", event="error", message=str(error))
         return EXIT_USAGE
+    transports = _transports(account, target)
+    if TLS in transports and tls is None:
+        message = f"calling {target} needs TLS: give --tls-cert and --tls-key (our TLS listener)"
+        out.line(f"error: {message}", event="error", message=message)
+        return EXIT_USAGE
     phone = Phone(config, reactor, audio=f"wav:{play}" if play else "null",
-                  listen=listen or ("127.0.0.1", 0), transports=_transports(account))
+                  listen=listen or ("127.0.0.1", 0), transports=transports)
     _use_tls(phone, account, tls)
     ended: Deferred[CallEnded] = Deferred()
 

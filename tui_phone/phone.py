@@ -45,7 +45,7 @@ from .sip.registration import (
     SendRegister,
     StartRefreshTimer,
 )
-from .sip.routing import TCP, UDP, Source
+from .sip.routing import UDP, RoutingError, Source, resolve_target
 from .sip.sdpanswers import AnswerTemplates
 from .sip.transaction import T1
 from .sip.transaction_server import ServerInviteTransaction
@@ -258,6 +258,21 @@ class Phone:
         wanted = account.transport.upper()
         return wanted if wanted in self.transports else UDP
 
+    def _call_transport(self, account: Account, first_hop: SipUri) -> str:
+        """The transport of a new call: the one the first hop's URI names (RFC 3263 4.1:
+        ``transport=``, or TLS for SIPS), else the account's. Via, Contact and the
+        connection all use it (RFC 3261 18.1.1)."""
+        if not (first_hop.is_secure or first_hop.transport is not None):
+            return self.transport_for(account)
+        try:
+            named = resolve_target(first_hop).transport
+        except RoutingError as error:
+            raise PhoneError(f"cannot call {first_hop}: {error}") from None
+        if named not in self.transports:
+            raise PhoneError(f"cannot call {first_hop}: it needs {named}, and the phone listens on "
+                             f"{', '.join(self.transports)} only")
+        return named
+
     def register(self, name: str) -> Deferred[RegistrationChanged]:
         """REGISTER account ``name``; fires with the first registered/failed outcome."""
         account = self.account(name)
@@ -334,7 +349,9 @@ class Phone:
             raise PhoneError("the phone is not started")
         chosen = self.account(account)
         target = uri if isinstance(uri, SipUri) else parse_target(uri)
-        transport = self.transport_for(chosen)
+        proxy = chosen.outbound_proxy_uri
+        route_set: tuple[str, ...] = () if proxy is None else (f"<{proxy};lr>",)
+        transport = self._call_transport(chosen, proxy or target)
         try:
             media = self._new_media(None)
         except RtpSessionError as error:
@@ -342,8 +359,6 @@ class Phone:
         call = Call(self, chosen, outgoing=True, call_id=self.ua.ids.call_id(),
                     remote=str(target), transport=transport, media=media)
         self._track(call)
-        proxy = chosen.outbound_proxy_uri
-        route_set: tuple[str, ...] = () if proxy is None else (f"<{proxy};lr>",)
         call.place(target, route_set, headers)
         self._refill_ports()
         return call
@@ -451,7 +466,7 @@ class Phone:
         :meth:`Call.answer_at_once` could (connected). Raises RtpSessionError
         when no RTP port pair is free."""
         account = self._account_for(request)
-        transport = TCP if source.transport == TCP and TCP in self.transports else UDP
+        transport = source.transport if source.transport in self.transports else UDP
         media = self._new_media(None)
         call = Call(self, account, outgoing=False, call_id=request.call_id or "",
                     remote=str(request.from_addr.uri), transport=transport, media=media)
