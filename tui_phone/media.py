@@ -11,7 +11,8 @@ concealed) into the audio backend and the recorder. While we do not send
 (the peer put us on hold with ``sendonly``, or we are ``recvonly``), a
 play-out clock of our own keeps that tick running, so what the peer sends
 (music on hold, announcements) is still heard and recorded. In echo mode the
-payloads received are sent back as they are.
+payloads received are sent back as they are (and recorded, decoded, on both
+sides).
 """
 
 from __future__ import annotations
@@ -217,7 +218,10 @@ class CallMedia:
             log.exception("play-out failed")
             received = None
         if self.echo:
-            return self._echo.popleft() if self._echo else None
+            payload = self._echo.popleft() if self._echo else None
+            if self._recorder is not None:
+                self._record_echo(payload)
+            return payload
         if self.frame_tap is not None and self._encoder is not None:
             pcm = self.frame_tap(received, self._frame_samples)
             return self._encoder.encode(silence(self._frame_samples) if self.muted else pcm)
@@ -257,6 +261,19 @@ class CallMedia:
                 and len(pcm) == 2 * self._frame_samples):
             self._backend.play(pcm)
         return pcm
+
+    def _record_echo(self, payload: bytes | None) -> None:
+        """Echo mode: the frame going back out is the one that came in; both sides hear it."""
+        assert self._recorder is not None
+        pcm = None
+        if payload is not None and self._decoder is not None:
+            try:
+                pcm = self._decoder.decode(payload)
+            except Exception as error:  # noqa: BLE001 - a bad payload must not stop the call
+                log.debug("undecodable payload: %s", error)
+        if pcm is not None and len(pcm) != 2 * self._frame_samples:
+            pcm = None  # another ptime than ours: not recordable frame by frame
+        self._recorder.write(silence(self._frame_samples) if pcm is None else pcm, pcm)
 
     def _on_frame(self, payload: bytes, packet: RtpPacket) -> None:
         self._echo.append(payload)

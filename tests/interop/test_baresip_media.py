@@ -80,8 +80,7 @@ def events(out: Path) -> list[dict[str, Any]]:
 
 
 def test_baresip_calls_in_holds_resumes_and_hangs_up(tmp_path: Path) -> None:
-    # TODO(next): `answer --echo --record` writes an empty WAV (media.py skips the
-    # recorder in echo mode); this test plays a WAV instead until that is fixed.
+    # tui-phone plays a tone too, so that baresip's counters show it heard us.
     recordings = tmp_path / "recordings"
     recordings.mkdir()
     baresip, port, log = start_baresip(tmp_path)  # its source: a 440 Hz sine
