@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PTIME = 20
 ECHO_QUEUE = 50  # frames kept for echoing back (1 s at 20 ms)
+# A backend paced by us (WAV, tone, null) is asked for this many frames at
+# once when the codec codes each sample alone (G.711, L16), and they are
+# encoded in one go: each ptime then takes a slice of the payloads instead of
+# a capture, a queue round trip and an encoder call.
+CAPTURE_AHEAD_FRAMES = 50
 
 AudioFactory = Callable[[], AudioBackend]
 
@@ -106,6 +111,14 @@ class CallMedia:
         self._recorder: CallRecorder | None = None
         self._record_path: Path | None = None
         self._frame_samples = 0
+        # Frames captured and encoded ahead (CAPTURE_AHEAD_FRAMES): the PCM, the
+        # payloads, how many, the next to send, a payload's size.
+        self._ahead = False
+        self._ahead_pcm = b""
+        self._ahead_payloads = b""
+        self._ahead_frames = 0
+        self._ahead_index = 0
+        self._payload_size = 0
         self._last_played: bytes | None = None
         self._tx_base = 0  # packets sent by earlier streams (every start renumbers the counters)
         self._ptime = DEFAULT_PTIME
@@ -196,7 +209,9 @@ class CallMedia:
         except Exception:  # noqa: BLE001 - playback trouble must not stop the call
             log.exception("play-out failed")
             received = None
-        if self._backend is not None and not self._backend.self_clocked:
+        if self._ahead:
+            self._next_captured()  # (dropped)
+        elif self._backend is not None and not self._backend.self_clocked:
             self._backend.tick()
         self._captured.clear()  # nothing goes out: do not let stale audio pile up
         if self._recorder is not None and not self.echo:
@@ -207,6 +222,8 @@ class CallMedia:
             self._backend.close()
         self._backend = self._audio_factory()
         self._backend.open(codec.sample_rate, self._frame_samples, self._captured.append)
+        self._ahead = codec.sample_wise and not self._backend.self_clocked
+        self._ahead_frames = self._ahead_index = 0
         if self._record_path is not None and self._recorder is None:
             self._recorder = CallRecorder(self._record_path, codec.sample_rate, self._frame_samples)
 
@@ -227,6 +244,21 @@ class CallMedia:
             return self._encoder.encode(silence(self._frame_samples) if self.muted else pcm)
         if self._backend is None or self._encoder is None:
             return None
+        if self._ahead:
+            index = self._next_captured()
+            size = self._payload_size
+            payload = self._ahead_payloads[index * size:(index + 1) * size]
+            if self._recorder is None and not self.muted:  # (every ptime)
+                return payload
+            if self.muted:
+                pcm = silence(self._frame_samples)
+                payload = self._encoder.encode(pcm)
+            else:
+                frame_bytes = 2 * self._frame_samples
+                pcm = self._ahead_pcm[index * frame_bytes:(index + 1) * frame_bytes]
+            if self._recorder is not None:
+                self._recorder.write(pcm, received)
+            return payload
         if not self._backend.self_clocked:
             self._backend.tick()
         pcm = self._captured.popleft() if self._captured else silence(self._frame_samples)
@@ -235,6 +267,20 @@ class CallMedia:
         if self._recorder is not None:
             self._recorder.write(pcm, received)
         return self._encoder.encode(pcm)
+
+    def _next_captured(self) -> int:
+        """The index of the next frame captured ahead (capturing and encoding the next
+        block when this one is used up)."""
+        index = self._ahead_index
+        if index >= self._ahead_frames:
+            assert self._backend is not None and self._encoder is not None
+            pcm = self._backend.capture_block(CAPTURE_AHEAD_FRAMES)
+            self._ahead_pcm, self._ahead_payloads = pcm, self._encoder.encode(pcm)
+            self._ahead_frames = CAPTURE_AHEAD_FRAMES
+            self._payload_size = len(self._ahead_payloads) // CAPTURE_AHEAD_FRAMES
+            index = 0
+        self._ahead_index = index + 1
+        return index
 
     def _play_out(self) -> bytes | None:
         buffer, decoder = self.session.jitter_buffer, self._decoder

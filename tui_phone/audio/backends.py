@@ -87,6 +87,16 @@ class AudioBackend(ABC):
         self.frames_captured += 1
         self._on_capture(frame)
 
+    def capture_block(self, frames: int) -> bytes:
+        """``frames`` periods at once (reactor-paced backends): their captured
+        frames joined, as :meth:`tick` would have handed them over one by one."""
+        if self._on_capture is None or self.self_clocked:
+            raise AudioUsageError(f"audio backend {self.name} does not capture on demand")
+        capture = self._capture_frame
+        block = b"".join([capture() for _ in range(frames)])
+        self.frames_captured += frames
+        return block
+
     def play(self, frame: bytes) -> None:
         """Play one frame (16-bit mono PCM at the open rate)."""
         if self._on_capture is None:

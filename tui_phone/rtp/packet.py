@@ -41,6 +41,10 @@ _MARKER_BIT = 0x80
 _PT_MASK = 0x7F
 
 _HEADER = struct.Struct("!BBHII")  # V/P/X/CC, M/PT, sequence number, timestamp, SSRC
+#: The fixed header (RFC 3550 5.1): V/P/X/CC, M/PT, sequence number, timestamp, SSRC.
+RTP_FIXED_HEADER = _HEADER
+#: The first octet of the usual packet: version 2, no padding, no extension, no CSRC.
+RTP_PLAIN_FIRST_OCTET = _V2
 _EXTENSION_HEADER = struct.Struct("!HH")  # RFC 3550 5.3.1: profile, length in words
 # One precompiled Struct per possible CSRC count (0..15); a tuple, never mutated.
 _CSRC_LISTS = tuple(struct.Struct(f"!{count}I") for count in range(RTP_MAX_CSRCS + 1))

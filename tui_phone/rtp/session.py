@@ -37,7 +37,7 @@ from .dtmf import DtmfDigit, DtmfParseError, DtmfReceiver
 from .errors import RtpError, RtpParseError
 from .jitterbuffer import JitterBuffer
 from .latch import Accepted, Address, Stranger, SymmetricLatch
-from .packet import RTP_HEADER_SIZE, RTP_VERSION, RtpPacket, is_rtcp
+from .packet import RTP_FIXED_HEADER, RTP_HEADER_SIZE, RTP_PLAIN_FIRST_OCTET, RTP_VERSION, RtpPacket, is_rtcp
 from .quality import QualityError, QualityEstimator
 from .reporting import RtcpReporter, compound_sender_ssrc
 from .rtcp import RtcpPacket, parse_compound
@@ -434,13 +434,22 @@ class RtpSession:
             data = self._unprotect(data, rtcp=False)
             if not data:
                 return
-        try:
-            packet = RtpPacket.parse(data)
-        except RtpParseError as error:
-            self._counts["garbage"] += 1
-            log.debug("garbage from %s:%d: %s", *source, error)
-            return
-        verdict = self._latch.check(packet.ssrc, packet.payload_type, source)
+        packet: RtpPacket | None = None
+        if data[0] == RTP_PLAIN_FIRST_OCTET:
+            # The usual packet (no padding, extension or CSRC): its fields
+            # straight from the header, no RtpPacket unless someone wants one.
+            _, second, sequence, timestamp, ssrc = RTP_FIXED_HEADER.unpack_from(data)
+            payload_type, marker, payload = second & 0x7F, second >= 0x80, data[RTP_HEADER_SIZE:]
+        else:
+            try:
+                packet = RtpPacket.parse(data)
+            except RtpParseError as error:
+                self._counts["garbage"] += 1
+                log.debug("garbage from %s:%d: %s", *source, error)
+                return
+            payload_type, sequence, timestamp = packet.payload_type, packet.sequence_number, packet.timestamp
+            ssrc, marker, payload = packet.ssrc, packet.marker, packet.payload
+        verdict = self._latch.check(ssrc, payload_type, source)
         if isinstance(verdict, Stranger):
             self._counts["strangers"] += 1
             log.debug("stranger RTP from %s:%d (%s)", *source, verdict.reason)
@@ -450,27 +459,25 @@ class RtpSession:
             if self.rtcp_mux:
                 self._rtcp_latch.destination = source
         valid = self._receiver.on_packet(
-            packet.sequence_number,
-            packet.timestamp,
-            now,
-            payload_type=packet.payload_type,
-            payload_size=len(packet.payload),
-            ssrc=packet.ssrc,
+            sequence, timestamp, now, payload_type=payload_type, payload_size=len(payload), ssrc=ssrc
         )
-        self._rtp_heard[packet.ssrc] = now
+        self._rtp_heard[ssrc] = now
         if not valid:
             return  # RFC 3550 A.1: on probation, or a lone packet after a big jump
-        if packet.payload_type == self._telephone_event_pt:
+        if payload_type == self._telephone_event_pt:
             if self.jitter_buffer is not None:  # the event took a sequence number: not a lost frame
-                self.jitter_buffer.note_non_audio(packet.sequence_number, packet.ssrc)
+                self.jitter_buffer.note_non_audio(sequence, ssrc)
+            if packet is None:
+                packet = RtpPacket(payload_type, sequence, timestamp, ssrc, payload, marker)
             self._on_telephone_event(packet, verdict, now)
             return
         if self.jitter_buffer is not None:
-            self.jitter_buffer.put(
-                packet.sequence_number, packet.timestamp, packet.payload, now, packet.marker, packet.ssrc
-            )
-        for callback in list(self._frame_callbacks):
-            callback(packet.payload, packet)
+            self.jitter_buffer.put(sequence, timestamp, payload, now, marker, ssrc)
+        if self._frame_callbacks:
+            if packet is None:
+                packet = RtpPacket(payload_type, sequence, timestamp, ssrc, payload, marker)
+            for callback in list(self._frame_callbacks):
+                callback(payload, packet)
         if self._dtmf_watch is not None:
             self._watch_dtmf(now)
 

@@ -216,6 +216,9 @@ class ReceiverStatistics:
     still count for sequence and loss statistics.
     """
 
+    #: The in-order shortcut of :meth:`on_packet` (tests turn it off to compare).
+    _fast_paths = True
+
     def __init__(
         self,
         clock_rate: int,
@@ -312,6 +315,19 @@ class ReceiverStatistics:
         rejects (probation, an unconfirmed big jump) return False; the
         caller should not play them.
         """
+        if (
+            seq == (self.max_seq + 1) & (RTP_SEQ_MOD - 1)
+            and ssrc == self.ssrc
+            and self._fast_paths
+            and not self.probation
+            and self.started
+            and payload_size is not None
+            and 0 <= timestamp < _U32
+            and self._baseline is not None
+            and payload_type not in self.jitter_excluded_payload_types
+        ):
+            self._next_in_order(seq, timestamp, arrival_time_s, payload_size)
+            return True
         if not 0 <= seq < RTP_SEQ_MOD:
             raise RtpStatsError(f"sequence number out of 16-bit range: {seq}")
         if not 0 <= timestamp < _U32:
@@ -394,6 +410,36 @@ class ReceiverStatistics:
         if use_for_jitter:
             self._jitter_step(point)
         return True
+
+    def _next_in_order(self, seq: int, timestamp: int, arrival_time_s: float, payload_size: int) -> None:
+        """:meth:`on_packet` for the packet after the highest one, of a valid
+        source, with a payload size and a jitter baseline (every ptime); the
+        general path's steps written out, in its order."""
+        payload_log = self._payload_log
+        payload_log.append((arrival_time_s, payload_size))
+        cutoff = arrival_time_s - self.bitrate_window_s
+        while payload_log[0][0] < cutoff:
+            payload_log.popleft()
+        if seq < self.max_seq:
+            self.cycles += RTP_SEQ_MOD  # wrapped: another 64K cycle
+        self._seen = ((self._seen << 1) | 1) & _SEEN_MASK
+        self.max_seq = seq
+        self.received += 1
+        # _jitter_step (RFC 3550 A.8)
+        point = (arrival_time_s * self.clock_rate, timestamp)
+        previous = self._baseline
+        assert previous is not None
+        self._baseline = point
+        ts_delta = (timestamp - previous[1]) % _U32
+        if ts_delta >= 1 << 31:
+            ts_delta -= _U32
+        jitter = self.jitter
+        jitter += (abs(point[0] - previous[0] - ts_delta) - jitter) / 16.0
+        self.jitter = jitter
+        if jitter > self.max_jitter:
+            self.max_jitter = jitter
+        self._jitter_sum += jitter
+        self._jitter_samples += 1
 
     def _mark_highest_again(self) -> None:
         """Record a packet with the highest sequence number received so far.

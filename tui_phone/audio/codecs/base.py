@@ -77,6 +77,9 @@ class AudioCodec(ABC):
     channels: int = 1
     sdp_channels: int = 1
     supports_plc: bool = False
+    #: Each sample is coded alone (no state, no frames): the payload of several
+    #: frames encoded at once is their payloads joined (G.711, L16).
+    sample_wise: bool = False
     bitrate: int | None = None  # bits per second of constant-bitrate codecs
 
     def frame_samples(self, ptime_ms: int) -> int:

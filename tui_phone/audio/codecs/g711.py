@@ -44,6 +44,7 @@ class PcmuCodec(AudioCodec):
     clock_rate = 8000
     sample_rate = 8000
     bitrate = 64_000
+    sample_wise = True
 
     def new_encoder(self) -> Encoder:
         return _G711Encoder(self, _audioop.lin2ulaw)
@@ -60,6 +61,7 @@ class PcmaCodec(AudioCodec):
     clock_rate = 8000
     sample_rate = 8000
     bitrate = 64_000
+    sample_wise = True
 
     def new_encoder(self) -> Encoder:
         return _G711Encoder(self, _audioop.lin2alaw)

@@ -43,6 +43,7 @@ class L16Codec(AudioCodec):
     """16-bit big-endian linear PCM, mono, at ``rate`` Hz (RTP clock = PCM rate)."""
 
     name = "L16"
+    sample_wise = True
 
     def __init__(self, rate: int = STATIC_L16_RATE) -> None:
         self.clock_rate = self.sample_rate = check_rate(rate)
