@@ -12,7 +12,7 @@ performs the effects the machines return (send, start/cancel timers with
 * what nobody handles is answered here: OPTIONS 200 (with Allow, Accept,
   Supported), 501 for unknown methods (with Allow), 416 for a Request-URI
   scheme other than sip/sips, 420 for an unsupported Require, 415 for an
-  INVITE body that is not SDP, 481 for requests of unknown dialogs and
+  INVITE body that is not SDP or has a Content-Encoding other than identity, 481 for requests of unknown dialogs and
   CANCELs of unknown transactions, and the stateless 400/505/... of
   :func:`~tui_phone.sip.routing.error_response_for` for unparseable requests
   (never for ACKs or responses).
@@ -443,6 +443,10 @@ class UserAgent:
             if request.body and content_type != "application/sdp":
                 self._reject(transaction, 415, [("Accept", "application/sdp")])
                 return
+            if request.body and not _identity_encoded(request):
+                # RFC 3261 8.2.3: an encoding we cannot undo; say which ones we can.
+                self._reject(transaction, 415, [("Accept-Encoding", "identity")])
+                return
             if not _accepts_sdp(request.headers.get_all("accept")):
                 # RFC 3261 21.4.7 and RFC 4475 3.3.15: we can only answer in SDP.
                 host, port = self.local_address()
@@ -518,6 +522,12 @@ def _reply_via(via: Via, source: Source | None) -> Via:
     if source is not None and not source.reliable and via.transport.upper() != source.transport:
         return dataclasses.replace(via, transport=source.transport)
     return via
+
+
+def _identity_encoded(request: SipRequest) -> bool:
+    """True when the body carries no Content-Encoding but ``identity`` (RFC 3261 20.12)."""
+    return all(coding.strip().lower() in ("", "identity")
+               for coding in request.headers.get_all("content-encoding"))
 
 
 def _accepts_sdp(values: list[str]) -> bool:

@@ -223,7 +223,8 @@ async def scenario_raw(reactor: Any, args: dict[str, Any]) -> dict[str, Any]:
         answers.append({"status": response.status, "allow": ", ".join(headers.get_all("allow")),
                         "accept": ", ".join(headers.get_all("accept")),
                         "supported": "supported" in headers,
-                        "unsupported": ", ".join(headers.get_all("unsupported"))})
+                        "unsupported": ", ".join(headers.get_all("unsupported")),
+                        "accept_encoding": ", ".join(headers.get_all("accept-encoding"))})
     await client.stop()
     await bob.stop()
     return {"answers": answers}
