@@ -25,6 +25,7 @@ from .events import (
     CallAnswered,
     CallEnded,
     CallHoldChanged,
+    DtmfReceived,
     IncomingCall,
     PhoneEvent,
     RegistrationChanged,
@@ -45,6 +46,9 @@ EXIT_SIP_FAILURE = 3
 DTMF_DELAY = 0.5  # seconds after the answer before --dtmf digits go out
 
 TlsFiles = tuple[str, str]  # (certificate, key) PEM files
+# The events `call` and `answer` print (SipMessageLogged only with --sip-trace).
+PRINTED = (CallAnswered, CallEnded, RegistrationChanged, CallHoldChanged, DtmfReceived,
+           SipMessageLogged)
 
 
 class UsageError(Exception):
@@ -76,6 +80,8 @@ class Output:
             self.echo(f"incoming call from {event.remote}")
         elif isinstance(event, CallHoldChanged):
             self.echo(f"hold: local {event.local}, remote {event.remote}")
+        elif isinstance(event, DtmfReceived):
+            self.echo(f"dtmf {event.digit} ({event.method})")
         elif isinstance(event, SipMessageLogged):
             text = event.data.decode("utf-8", "replace")
             self.echo(f"{event.direction} {event.transport} {event.remote}\n{text}")
@@ -195,8 +201,7 @@ async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
     ended: Deferred[CallEnded] = Deferred()
 
     def on_event(event: PhoneEvent) -> None:
-        if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged, CallHoldChanged,
-                              SipMessageLogged)):
+        if isinstance(event, PRINTED):
             out.event(event)
         if isinstance(event, CallAnswered):
             reactor.callLater(duration, event.call.hangup)
@@ -210,7 +215,7 @@ async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
             ended.callback(event)
 
     phone.subscribe(on_event, out.kinds(CallAnswered, CallEnded, RegistrationChanged,
-                                        CallHoldChanged))
+                                        CallHoldChanged, DtmfReceived))
     outcome = await phone.start()
     failed = [event for event in outcome if event.state != "registered"]
     if failed:
@@ -304,8 +309,7 @@ def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | N
             if record_dir is not None:
                 safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in event.call_id)
                 event.call.record(str(Path(record_dir) / f"{safe}.wav"))
-        if isinstance(event, (CallAnswered, CallEnded, RegistrationChanged, CallHoldChanged,
-                              SipMessageLogged)):
+        if isinstance(event, PRINTED):
             out.event(event)
         if isinstance(event, CallEnded):
             ended += 1
@@ -315,7 +319,7 @@ def start_answering(reactor: Any, config: Config, *, listen: tuple[str, int] | N
     # The phone answers (at once, before IncomingCall, when it can), unless a script decides.
     phone.auto_answer = auto_answer
     phone.subscribe(on_event, out.kinds(IncomingCall, CallAnswered, CallEnded,
-                                        RegistrationChanged, CallHoldChanged))
+                                        RegistrationChanged, CallHoldChanged, DtmfReceived))
     return phone
 
 

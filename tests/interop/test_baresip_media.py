@@ -1,4 +1,4 @@
-"""tui-phone and baresip: wideband codecs both ways, and baresip calling in and holding.
+"""tui-phone and baresip: wideband codecs both ways; baresip calling in, holding, sending DTMF.
 
 What we hear is checked, not only counted: baresip sends a tone, tui-phone
 records the call (right channel = received), and the tone's zero-crossing
@@ -79,7 +79,7 @@ def events(out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
 
 
-def test_baresip_calls_in_holds_resumes_and_hangs_up(tmp_path: Path) -> None:
+def test_baresip_calls_in_holds_resumes_sends_dtmf_and_hangs_up(tmp_path: Path) -> None:
     # tui-phone plays a tone too, so that baresip's counters show it heard us.
     recordings = tmp_path / "recordings"
     recordings.mkdir()
@@ -97,7 +97,14 @@ def test_baresip_calls_in_holds_resumes_and_hangs_up(tmp_path: Path) -> None:
         baresip_console(port, "/resume")
         wait_for_line(answer.out, '"remote": false', process=answer.process)
         held = time.monotonic() - held  # about how long baresip held the call (it sends nothing)
-        time.sleep(1.0)
+        # In a call baresip's menu sends a digit key as RFC 4733 DTMF; a digit ends
+        # when the next key comes, so the last one (*) is still held at hang-up.
+        for digit in "15#*":
+            baresip_console(port, digit, wait=0.5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(
+                [e for e in events(answer.out) if e["event"] == "dtmf_received"]) < 3:
+            time.sleep(0.05)
         baresip_console(port, "/hangup")
         assert answer.process.wait(15) == 0  # --max-calls 1: the call ended, and so did answer
     finally:
@@ -108,6 +115,8 @@ def test_baresip_calls_in_holds_resumes_and_hangs_up(tmp_path: Path) -> None:
         (False, True), (False, False)], log.read_text(errors="replace")[-2000:]
     ended = [e for e in seen if e["event"] == "call_ended"][0]
     assert ended["ended_by"] == "remote" and ended["status"] == 200
+    assert [(e["digit"], e["method"]) for e in seen if e["event"] == "dtmf_received"] == [
+        ("1", "rfc4733"), ("5", "rfc4733"), ("#", "rfc4733")]
     rtp = ended["rtp"]
     # baresip sends nothing while it holds the call (sendonly, but nothing to send); we
     # answered recvonly and sent nothing either (RFC 3264 6.1)

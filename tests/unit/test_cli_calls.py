@@ -70,7 +70,8 @@ def test_call_answered_by_answer_echo_exits_0_with_json(tmp_path: Path) -> None:
     answer = start_answer(tmp_path, "--echo", "--max-calls", "1")
     try:
         call = subprocess.run(
-            tui_phone_command("call", f"bob@127.0.0.1:{answer.port}", "--duration", "1", "--json"),
+            tui_phone_command("call", f"bob@127.0.0.1:{answer.port}", "--duration", "2",
+                              "--dtmf", "12#*", "--json"),
             capture_output=True, text=True, timeout=60, env=environment(), check=False)
         assert call.returncode == 0, call.stderr
         lines = [json.loads(line) for line in call.stdout.splitlines()]
@@ -84,6 +85,8 @@ def test_call_answered_by_answer_echo_exits_0_with_json(tmp_path: Path) -> None:
         assert answer.process.wait(15) == 0  # --max-calls 1
     finally:
         stop(answer.process)
+    heard = [json.loads(line) for line in answer.out.read_text().splitlines() if '"dtmf_received"' in line]
+    assert [(e["digit"], e["method"]) for e in heard] == [(d, "rfc4733") for d in "12#*"]
 
 
 def test_call_refused_486_exits_3_with_status_on_the_last_line(tmp_path: Path) -> None:
