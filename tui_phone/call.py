@@ -27,6 +27,7 @@ from .events import (
     DtmfReceived,
     RtpSummary,
 )
+from .call_watchdog import RtpWatchdog
 from .media import CallMedia
 from .sip.auth import Credentials, DigestClient
 from .sip.dialog import Dialog, DialogRequestError
@@ -111,6 +112,7 @@ class Call:
         self._pending_negotiated: NegotiatedMedia | None = None
         self._ok: SipResponse | None = None
         self._retransmit: Any = None
+        self._watchdog: RtpWatchdog | None = None
         self._reinvite: tuple[SipRequest, str] | None = None
         self._glare_timer: Any = None
         self._info_queue: list[str] = []
@@ -541,6 +543,10 @@ class Call:
 
     def _connected(self) -> None:
         self.answered_at = self.reactor.seconds()
+        timeout = self.phone.config.phone.rtp_timeout
+        if timeout and self._watchdog is None:
+            self._watchdog = RtpWatchdog(self, timeout)
+            self._watchdog.start()
         self._move(CallState.CONNECTED)
         self.phone.emit(CallAnswered(self, self.call_id, self.remote, self.codec))
 
@@ -562,6 +568,8 @@ class Call:
         self.ended_at = self.reactor.seconds()
         self.final_stats = self.media.summary()
         self.media.close()
+        if self._watchdog is not None:
+            self._watchdog.stop()
         for timer in (self._retransmit, self._glare_timer):
             if timer is not None and timer.active():
                 timer.cancel()

@@ -34,6 +34,8 @@ a theme.  Every key and its default::
     audio = "auto"                  # auto, null, wav:IN[,OUT], tone[:NAME|HZ], device[:NAME]
     theme = "dark"                  # a themes/NAME.tcss
     history_db = "history.sqlite"   # default: none (no call history on disk)
+    rtp_timeout = 60                # hang up after this many seconds with no RTP/RTCP
+                                    # from the peer (paused while on hold); 0: never
 
     [keys]                          # action = key, e.g. hangup = "ctrl+h"; an unknown
                                     # action is kept, with a warning
@@ -209,6 +211,7 @@ class PhoneSettings:
     audio: str = "auto"
     theme: str = "dark"
     history_db: Path | None = None
+    rtp_timeout: int = 60  # seconds without a packet from the peer before hanging up; 0: never
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -572,11 +575,13 @@ def _phone(report: Report, data: dict[str, Any]) -> PhoneSettings:
                      f"must be a theme name (letters, digits, '-', '_'), not {theme!r}")
         theme = None
     history_db = table.file_path("history_db")
+    rtp_timeout = table.integer("rtp_timeout", defaults.rtp_timeout, 0, 86400)
     table.finish()
     return PhoneSettings(
         listen=listen or defaults.listen, rtp_port_range=ports or defaults.rtp_port_range,
         user_agent=user_agent or defaults.user_agent, dnd=dnd,
         audio=audio or defaults.audio, theme=theme or defaults.theme, history_db=history_db,
+        rtp_timeout=rtp_timeout,
     )
 
 

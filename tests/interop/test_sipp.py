@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
+import time
 from pathlib import Path
 
 from tui_phone.testing.peers import (
@@ -59,6 +62,36 @@ def test_call_into_sipp_uas(tmp_path: Path) -> None:
         assert '"call_answered"' in call.stdout and '"call_ended"' in call.stdout
     finally:
         subprocess.run(["kill", str(pid)], check=False)
+
+
+def test_a_peer_that_sends_no_media_is_hung_up_after_rtp_timeout(tmp_path: Path) -> None:
+    # sipp's uas answers and then sends nothing: no RTP, no RTCP, no BYE.
+    port = free_port()
+    uas = subprocess.run([*sipp_base(tmp_path), "-sn", "uas", "-p", str(port), "-bg"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=20, check=False)
+    pid = int(uas.stdout.split("PID=[")[1].split("]")[0])
+    config = tmp_path / "quick.toml"
+    config.write_text("[phone]\nrtp_timeout = 2\n")
+    try:
+        wait_for_udp(port)
+        started = time.monotonic()
+        call = subprocess.run(
+            tui_phone_command("call", f"sip:service@127.0.0.1:{port}", "--duration", "60",
+                              "--json", "--sip-trace", config=config),
+            capture_output=True, text=True, timeout=60, env=environment(), check=False)
+        took = time.monotonic() - started
+    finally:
+        subprocess.run(["kill", str(pid)], check=False)
+    assert call.returncode == 3, call.stdout + call.stderr
+    assert json.loads(call.stdout.splitlines()[-1]) == {
+        "event": "failed", "status": 408, "reason": "RTP timeout"}
+    assert 2.0 <= took < 10.0
+    ended = [json.loads(line) for line in call.stdout.splitlines() if '"call_ended"' in line][0]
+    assert ended["answered"] and ended["ended_by"] == "local" and ended["rtp"]["rx_packets"] == 0
+    messages = [json.loads(line) for line in call.stdout.splitlines() if '"sip_message"' in line]
+    answers = [m["data"].split("\r\n", 1)[0] for m in messages if m["direction"] == "received"
+               and re.search(r"^CSeq:\s*\d+\s+BYE\s*$", m["data"], re.MULTILINE)]
+    assert answers == ["SIP/2.0 200 OK"]  # sipp took our BYE
 
 
 def wait_for_udp(port: int, timeout: float = 5.0) -> None:

@@ -155,6 +155,7 @@ def test_every_key_set(tmp_path: Path) -> None:
         audio = "wav:in.wav,out.wav"
         theme = "light-2"
         history_db = "~/calls.sqlite"
+        rtp_timeout = 0
 
         [keys]
         hangup = "ctrl+h"
@@ -178,6 +179,7 @@ def test_every_key_set(tmp_path: Path) -> None:
     assert config.phone == PhoneSettings(
         listen=("::1", 5062), rtp_port_range=(40000, 40100), user_agent="Acme/1", dnd=True,
         audio="wav:in.wav,out.wav", theme="light-2", history_db=tmp_path / "calls.sqlite",
+        rtp_timeout=0,
     )
     assert config.keys == {"hangup": "ctrl+h"}
     assert config.nat == NatSettings(stun_server=("stun.example.org", 19302), upnp=True)
@@ -515,6 +517,15 @@ def test_bad_listen(tmp_path: Path, listen: str, message: str) -> None:
 def test_bad_rtp_port_range(tmp_path: Path, ports: str, message: str) -> None:
     assert error(tmp_path, f"[phone]\n\nrtp_port_range = {ports}\n") == (
         f"FILE:3: phone.rtp_port_range: {message}")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("-1", "must be between 0 and 86400, not -1"),
+    ("1.5", "must be an integer, not a float"),
+    ('"60"', "must be an integer, not a string"),
+])
+def test_bad_rtp_timeout(tmp_path: Path, value: str, message: str) -> None:
+    assert error(tmp_path, f"[phone]\nrtp_timeout = {value}\n") == f"FILE:2: phone.rtp_timeout: {message}"
 
 
 @pytest.mark.parametrize("spec", ["auto", "NULL", "wav:in.wav", "wav:in.wav,out.wav", "tone",
