@@ -177,7 +177,8 @@ class UserAgent:
         key = (transport, host, port)
         via = self._vias.get(key)
         if via is None:  # a Via is immutable: one per listener serves every request
-            via = self._vias[key] = Via(transport.upper(), host, port, (("rport", None),))
+            via = self._vias[key] = Via(transport.upper(), format_host_port(host), port,
+                                        (("rport", None),))
         return via
 
     def contact(self, user: str | None, transport: str = UDP) -> str:
@@ -188,7 +189,7 @@ class UserAgent:
         key = (user, transport, host, port)
         text = self._contacts.get(key)
         if text is None:
-            uri = SipUri(user=user or None, host=host, port=port)
+            uri = SipUri(user=user or None, host=format_host_port(host), port=port)
             if transport.upper() != UDP:
                 uri = uri.replace(params={"transport": transport.lower()})
             if len(self._contacts) >= 64:
