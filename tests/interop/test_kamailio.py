@@ -39,11 +39,12 @@ def kamailio(tmp_path: Path) -> Iterator[int]:
         stop(process)
 
 
-def config(tmp_path: Path, port: int, user: str, password: str) -> Path:
+def config(tmp_path: Path, port: int, user: str, password: str, transport: str = "udp") -> Path:
     path = tmp_path / f"{user}.toml"
     path.write_text(
         f'[accounts.{user}]\nuri = "sip:{user}@127.0.0.1"\n'
-        f'registrar = "sip:127.0.0.1:{port}"\npassword = "{password}"\n')
+        f'registrar = "sip:127.0.0.1:{port}"\npassword = "{password}"\ntransport = "{transport}"\n')
+    path.chmod(0o600)
     return path
 
 
@@ -66,14 +67,16 @@ def test_wrong_password_exits_3_with_403(tmp_path: Path, kamailio: int) -> None:
     assert result.stdout.splitlines()[-1] == "403 Forbidden - wrong password"
 
 
-def test_alice_calls_bob_through_kamailio(tmp_path: Path, kamailio: int) -> None:
-    bob = start_answer(tmp_path, "--echo", "--max-calls", "1", name="bob",
-                       config=config(tmp_path, kamailio, "bob", "bobpw"), ready='"registered"')
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+def test_alice_calls_bob_through_kamailio(tmp_path: Path, kamailio: int, transport: str) -> None:
+    bob = start_answer(tmp_path, "--echo", "--max-calls", "1", "--sip-trace", name="bob",
+                       config=config(tmp_path, kamailio, "bob", "bobpw", transport),
+                       ready='"registered"')
     try:
         call = subprocess.run(
             tui_phone_command("call", "--account", "alice", f"sip:bob@127.0.0.1:{kamailio}",
                               "--duration", "1", "--json",
-                              config=config(tmp_path, kamailio, "alice", "alicepw")),
+                              config=config(tmp_path, kamailio, "alice", "alicepw", transport)),
             capture_output=True, text=True, timeout=60, env=environment(), check=False)
         assert call.returncode == 0, call.stdout + call.stderr
         lines = [json.loads(line) for line in call.stdout.splitlines()]
@@ -86,3 +89,6 @@ def test_alice_calls_bob_through_kamailio(tmp_path: Path, kamailio: int) -> None
     bob_lines = [json.loads(line) for line in bob.out.read_text().splitlines() if line.startswith("{")]
     bob_end = [line for line in bob_lines if line["event"] == "call_ended"][0]
     assert bob_end["ended_by"] == "remote" and bob_end["status"] == 200
+    # every SIP message of bob's (REGISTER, the call, the un-REGISTER) went over the
+    # account's transport
+    assert {m["transport"] for m in bob_lines if m["event"] == "sip_message"} == {transport.upper()}
