@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from tui_phone.testing.peers import (
+    baresip_console,
     free_port,
     require,
     start_answer,
+    start_baresip,
     stop,
+    stop_baresip,
     wait_for_line,
 )
 from tui_phone.testing.scenario_tools import run_scenario
@@ -131,3 +134,32 @@ def test_blind_transfer_of_a_call_with_baresip(tmp_path: Path) -> None:
     # baresip's INVITE reached the target, which answered it
     answered = named(events(carol.out), "call_answered")
     assert len(answered) == 1 and answered[0]["remote"].startswith("sip:bob@127.0.0.1")
+
+
+def test_baresip_blind_transfers_its_call_with_tui_phone(tmp_path: Path) -> None:
+    # tui-phone as the transferee (RFC 3515) of a transferor we did not write.
+    baresip, port, log = start_baresip(tmp_path, user="alice")
+    bob = start_answer(tmp_path, "--echo", "--sip-trace", name="bob")
+    carol = start_answer(tmp_path, "--echo", name="carol")
+    try:
+        baresip_console(port, f"/dial sip:bob@127.0.0.1:{bob.port}")
+        wait_for_line(bob.out, '"call_answered"', process=bob.process)
+        baresip_console(port, f"/transfer sip:carol@127.0.0.1:{carol.port}")
+        wait_for_line(carol.out, '"call_answered"', process=carol.process)
+        wait_for_line(bob.out, '"ended_by": "remote"', process=bob.process)  # baresip's BYE
+    finally:
+        stop(bob.process)
+        stop(carol.process)
+        stop_baresip(baresip)
+    bob_events = events(bob.out)
+    messages = [e["data"] for e in named(bob_events, "sip_message")]
+    sent = [m for m in messages if not m.startswith("SIP/2.0")]
+    replies = [m.split("\r\n", 1)[0] for m in messages if m.startswith("SIP/2.0 202")]
+    assert replies == ["SIP/2.0 202 Accepted"], log.read_text(errors="replace")[-2000:]
+    frags = [m.split("\r\n\r\n", 1)[1].strip() for m in sent if m.startswith("NOTIFY ")]
+    assert frags[0].startswith("SIP/2.0 100") and frags[-1] == "SIP/2.0 200 OK", frags
+    answered = named(bob_events, "call_answered")
+    assert [a["remote"].split("@")[0] for a in answered] == ["sip:alice", "sip:carol"]
+    first_end = named(bob_events, "call_ended")[0]
+    assert first_end["call_id"] == answered[0]["call_id"] and first_end["ended_by"] == "remote"
+    assert len(named(events(carol.out), "call_answered")) == 1
