@@ -161,7 +161,8 @@ class Call:
         """Send the INVITE with our SDP offer (RFC 3261 13.2.1); ``headers`` are
         added as they are (Replaces, Referred-By for a transfer)."""
         ids = self.ua.ids
-        self.sdp = SdpSession(self.media.local_media(self.account.codecs), int(time.time()))
+        local = self.media.local_media(self.account.codecs, srtp=self.account.srtp, offer=True)
+        self.sdp = SdpSession(local, int(time.time()))
         offer = self.sdp.create_offer()
         local = NameAddress(self.account.aor, self.account.display_name, params=(("tag", ids.tag()),))  # type: ignore[arg-type]
         invite = new_request(
@@ -275,7 +276,9 @@ class Call:
             self._respond_invite(error.status)
             self._end(error.status, str(error), "local")
             return
-        local = self.media.local_media(self.account.codecs)
+        # No offer in the INVITE: ours goes in the 200 OK (RFC 3264 4), as an offer.
+        local = self.media.local_media(self.account.codecs, srtp=self.account.srtp,
+                                       offer=not request.body)
         sess_id = int(time.time())
         self.sdp = SdpSession(local, sess_id)
         if request.body:
@@ -291,7 +294,9 @@ class Call:
                 self._end(400, "Bad SDP", "local")
                 return
             self._pending_negotiated = negotiated
-            if self.phone.auto_answer:  # the next call with this offer is answered at once
+            # The next call with this offer is answered at once; never an answer with
+            # SDES keys in it (each call has its own, RFC 4568 6.1).
+            if self.phone.auto_answer and not local.crypto:
                 self.phone.answers.learn(request.body, local, bytes(self._answer_sdp), sess_id,
                                          self.sdp.origin.sess_version)
 
@@ -308,7 +313,9 @@ class Call:
         offer goes in the 200), an offer not seen before, a Record-Route to
         take apart, no Contact. The call is connected when this returns True.
         """
-        local = self.media.local_media(self.account.codecs)
+        local = self.media.local_media(self.account.codecs, srtp=self.account.srtp)
+        if local.crypto:  # our answer carries this call's own SDES keys: no template
+            return False
         sess_id = int(time.time())
         body = self.phone.answers.render(request.body, local, sess_id) if request.body else None
         if body is None or "record-route" in request.headers or not request.contacts:

@@ -36,7 +36,10 @@ from .rtp.dtmf import DtmfDigit
 from .rtp.jitterbuffer import Frame, Gap, JitterBuffer
 from .rtp.packet import RtpPacket
 from .rtp.session import RtpSession
+from .rtp.srtp import AES_CM_128_HMAC_SHA1_32, AES_CM_128_HMAC_SHA1_80, SrtpContext, make_crypto_attribute
+from .rtp.srtp import CryptoAttribute as SrtpKey
 from .sip.offeranswer import Codec, LocalMedia, NegotiatedMedia
+from .sip.sdpattributes import CryptoAttribute
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,8 @@ class CallMedia:
         self._audio_factory = audio if audio is not None else NullBackend
         self.session = RtpSession(reactor, rng=rng)
         self.port, _ = self.session.open(host, port_range)
-        self._local_media: dict[tuple[tuple[str, ...], str, int], LocalMedia] = {}
+        self._local_media: dict[tuple[Any, ...], LocalMedia] = {}
+        self._keys: tuple[CryptoAttribute, ...] = ()  # our SDES keys, made for this call only
         #: The (host, port) our SDP offers when it is not the bound one (behind NAT, STUN).
         self.advertised: tuple[str, int] | None = None
         self.codec: AudioCodec | None = None
@@ -133,19 +137,35 @@ class CallMedia:
         if on_dtmf is not None:
             self.session.on_dtmf(lambda digit: on_dtmf(_digit_text(digit)))
 
-    def local_media(self, codec_names: tuple[str, ...], *, held: bool = False) -> LocalMedia:
+    def local_media(self, codec_names: tuple[str, ...], *, held: bool = False,
+                    srtp: str = "off", offer: bool = False) -> LocalMedia:
         """Our SDP side: this port, these codecs, telephone-event on 101.
 
-        Remembered (a LocalMedia is immutable): the phone asks for it when it
-        prepares the media, before the call that will answer with it.
+        ``srtp`` is the account's mode (RFC 4568 SDES keys, fresh for each
+        call): ``mandatory`` offers and accepts only RTP/SAVP; ``optional``
+        answers an RTP/SAVP offer with SRTP and a plain one with RTP, and
+        offers plain RTP (``offer``), which every peer accepts; ``off`` never
+        uses SRTP. Remembered (a LocalMedia is immutable): the phone asks for
+        it when it prepares the media, before the call that will answer with it.
         """
         host, port = self.advertised or (self.host, self.port)
-        key = (tuple(codec_names), host, port)
+        keyed = srtp == "mandatory" or (srtp == "optional" and not offer)
+        key = (tuple(codec_names), host, port, keyed, srtp == "mandatory")
         local = self._local_media.get(key)
         if local is None:
             codecs = sdp_codecs(codec_names) or sdp_codecs(("PCMU",))
-            local = self._local_media[key] = LocalMedia(host, port, codecs=codecs)
+            crypto = self._sdes_keys() if keyed else ()
+            local = self._local_media[key] = LocalMedia(
+                host, port, codecs=codecs, crypto=crypto, srtp_required=srtp == "mandatory")
         return local
+
+    def _sdes_keys(self) -> tuple[CryptoAttribute, ...]:
+        """One key per suite we support, the stronger tag first (RFC 4568 5.1.1)."""
+        if not self._keys:
+            self._keys = tuple(CryptoAttribute.parse(str(make_crypto_attribute(tag, suite)))
+                               for tag, suite in ((1, AES_CM_128_HMAC_SHA1_80),
+                                                  (2, AES_CM_128_HMAC_SHA1_32)))
+        return self._keys
 
     # -- negotiation ----------------------------------------------------------------
     def apply(self, negotiated: NegotiatedMedia) -> None:
@@ -165,6 +185,7 @@ class CallMedia:
             step = codec.timestamp_step(ptime)
             self.session.jitter_buffer = JitterBuffer(codec.clock_rate, step)
             self._open_backend(codec)
+        self._use_srtp(negotiated)
         self.session.set_remote(
             (negotiated.remote_address, negotiated.remote_port),
             (negotiated.remote_rtcp_address, negotiated.remote_rtcp_port),
@@ -188,6 +209,21 @@ class CallMedia:
                 self._start_playout()
             else:
                 self._stop_playout()
+
+    def _use_srtp(self, negotiated: NegotiatedMedia) -> None:
+        """SRTP with the negotiated keys (RFC 4568 6.1: each side sends with its own);
+        kept as it is when a new exchange names the same keys (its rollover
+        counters and replay lists live on), plain RTP when none were."""
+        local, remote = negotiated.local_crypto, negotiated.remote_crypto
+        current = self.session.srtp
+        if local is None or remote is None:
+            if current is not None:
+                self.session.set_srtp(None)
+            return
+        # The SDP's a=crypto values, read by the SRTP side (which checks the key material).
+        keys = (SrtpKey.parse(str(local)), SrtpKey.parse(str(remote)))
+        if current is None or (current.local, current.remote) != keys:
+            self.session.set_srtp(SrtpContext(*keys))
 
     def _start_playout(self) -> None:
         """Run the ptime tick without sending, so received audio keeps playing."""

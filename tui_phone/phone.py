@@ -380,7 +380,7 @@ class Phone:
                           port_range=self.config.phone.rtp_port_range,
                           audio=self._audio_factory(), echo=self.echo, rng=self.rng)
         for account in self.config.accounts.values():
-            media.local_media(account.codecs)
+            media.local_media(account.codecs, srtp=account.srtp)
         return media
 
     def _new_media(self, call: Call | None) -> CallMedia:

@@ -411,6 +411,8 @@ def _answer_crypto(
 ) -> tuple[CryptoAttribute, CryptoAttribute] | None:
     """(our answer line, the offered line) for the first offered suite we have a key for."""
     for offered in md.crypto:
+        if not offered.usable:  # a suite, key length or MKI our SRTP cannot take
+            continue
         for mine in local.crypto:
             if mine.suite == offered.suite:
                 # RFC 4568 5.1.2: the answer repeats the chosen line's tag.
@@ -596,6 +598,8 @@ def process_answer(
         match = next((c for c in md.crypto if (c.tag, c.suite) in offered), None)
         if match is None:
             raise InvalidAnswer("answer has no a=crypto line matching our offer")
+        if not match.usable:
+            raise InvalidAnswer(f"answer's a=crypto key cannot be used: {match}")
         local_crypto, remote_crypto = offered[(match.tag, match.suite)], match
     elif local.srtp_required:
         raise InvalidAnswer(f"answer downgraded {ours.proto} to {md.proto}")

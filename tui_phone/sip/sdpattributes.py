@@ -7,15 +7,17 @@ there.
 
 from __future__ import annotations
 
+import binascii
 import enum
+from base64 import b64decode
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from .errors import SipParseError
 
 __all__ = [
-    "Attribute", "CryptoAttribute", "Direction", "RtcpAttribute", "RtpMap", "SdpParseError",
-    "parse_digits", "parse_fmtp", "parse_rtpmap",
+    "Attribute", "CryptoAttribute", "Direction", "RtcpAttribute", "RtpMap", "SDES_KEY_AND_SALT",
+    "SDES_SUITES", "SdpParseError", "parse_digits", "parse_fmtp", "parse_rtpmap",
 ]  # fmt: skip
 
 #: One a= line: ``("rtpmap", "0 PCMU/8000")`` or ``("sendrecv", None)``.
@@ -127,6 +129,12 @@ class RtcpAttribute:
         return f"{self.port} {self.nettype} {self.addrtype} {self.address}"
 
 
+# RFC 4568 6.2.1, 6.2.2: the SDES suites our SRTP supports, and their 16-byte
+# master key plus 14-byte master salt.
+SDES_SUITES = ("AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32")
+SDES_KEY_AND_SALT = 30
+
+
 @dataclass(frozen=True)
 class CryptoAttribute:
     """``a=crypto:<tag> <crypto-suite> <key-params> [<session-param>...]`` (RFC 4568 9.1).
@@ -160,6 +168,21 @@ class CryptoAttribute:
             if method == "inline":
                 return info.split("|", 1)[0]
         return None
+
+    @property
+    def usable(self) -> bool:
+        """True if our SRTP can key with it: a suite we have (:data:`SDES_SUITES`), one
+        ``inline:`` key of the suite's length, no MKI (RFC 4568 6.1, 6.2)."""
+        if self.suite not in SDES_SUITES or len(self.key_params) != 1:
+            return False
+        method, _, info = self.key_params[0].partition(":")
+        key, *rest = info.split("|")
+        if method != "inline" or len(rest) > 1 or any(":" in part for part in rest):
+            return False  # another key method, or an MKI (key|lifetime|MKI:length)
+        try:
+            return len(b64decode(key, validate=True)) == SDES_KEY_AND_SALT
+        except (binascii.Error, ValueError):
+            return False
 
     def __str__(self) -> str:
         return " ".join(

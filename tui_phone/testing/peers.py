@@ -200,13 +200,14 @@ def free_port_range(count: int, low: int = 40000, high: int = 60000) -> tuple[in
 
 
 BARESIP_MODULES = (
-    "cons.so", "g711.so", "g722.so", "opus.so", "aufile.so", "ausine.so", "aubridge.so",
+    "cons.so", "g711.so", "g722.so", "opus.so", "srtp.so", "aufile.so", "ausine.so", "aubridge.so",
 )
 
 
 def start_baresip(directory: Path, *, user: str = "bob", wav: Path | None = None,
                   codecs: str = "pcmu,pcma", registrar: str | None = None,
-                  password: str | None = None) -> tuple[subprocess.Popen[bytes], int, Path]:
+                  password: str | None = None,
+                  mediaenc: str | None = None) -> tuple[subprocess.Popen[bytes], int, Path]:
     """baresip auto-answering on UDP 127.0.0.1 with its own config dir in ``directory``.
 
     The audio source is ``wav`` (8 kHz mono, through aufile) or a 440 Hz sine;
@@ -254,6 +255,8 @@ def start_baresip(directory: Path, *, user: str = "bob", wav: Path | None = None
     account = f"<sip:{user}@127.0.0.1:{port}>;regint=0"
     if registrar is not None:
         account = f"<sip:{user}@{registrar}>;auth_pass={password};regint=600"
+    if mediaenc is not None:  # srtp (SDES on RTP/AVP too), srtp-mand (RTP/SAVP only)
+        account += f";mediaenc={mediaenc}"
     (config_dir / "accounts").write_text(f"{account};answermode=auto;audio_codecs={codecs}\n")
     (config_dir / "contacts").write_text("")
     log = directory / "baresip.log"

@@ -533,9 +533,9 @@ def test_plain_rtp_offer_is_answered_without_crypto_when_srtp_is_optional() -> N
 
 def test_sdes_answer_picks_the_first_offered_suite_we_have() -> None:
     """RFC 4568: answer one a=crypto with the chosen offered line's tag and our own key."""
-    their_80 = "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4"
+    their_80 = "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20"
     their_32 = (
-        "2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20|1:4 KDR=1"
+        "2 AES_CM_128_HMAC_SHA1_32 inline:NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj|2^20 KDR=1"
     )
     offer = offer_with("m=audio 6000 RTP/SAVP 0", f"a=crypto:{their_80}", f"a=crypto:{their_32}")
     local = LocalMedia("192.0.2.10", 40000, crypto=(KEY_32,))
@@ -547,6 +547,36 @@ def test_sdes_answer_picks_the_first_offered_suite_we_have() -> None:
     ]
     assert negotiated.local_crypto == CryptoAttribute(2, KEY_32.suite, KEY_32.key_params)
     assert negotiated.remote_crypto is not None and str(negotiated.remote_crypto) == their_32
+
+
+@pytest.mark.parametrize(("line", "usable"), [
+    ("1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", True),
+    ("1 AES_CM_128_HMAC_SHA1_32 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^31", True),
+    ("1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4", False),  # MKI
+    ("1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|1:4", False),  # MKI
+    ("1 AES_CM_128_HMAC_SHA1_80 inline:QUJD", False),  # 3 bytes, not 30
+    ("1 AES_CM_128_HMAC_SHA1_80 inline:!!!!", False),  # not base64
+    ("1 AES_256_CM_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", False),  # suite
+    ("1 AES_CM_128_HMAC_SHA1_80 uri:http://x/WVNf", False),  # not inline
+])
+def test_which_crypto_lines_our_srtp_can_key_with(line: str, usable: bool) -> None:
+    assert CryptoAttribute.parse(line).usable is usable
+
+
+def test_an_offered_key_we_cannot_use_is_passed_over_for_the_next() -> None:
+    good = "2 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
+    offer = offer_with("m=audio 6000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJD",
+                       f"a=crypto:{good}")
+    _, negotiated = build_answer(offer, LocalMedia("192.0.2.10", 40000, crypto=(KEY_80,)), ORIGIN)
+    assert str(negotiated.remote_crypto) == good and negotiated.local_crypto.tag == 2
+
+
+def test_an_answer_whose_key_we_cannot_use_is_invalid() -> None:
+    local = LocalMedia("192.0.2.10", 40000, crypto=(KEY_80,), srtp_required=True)
+    offer = build_offer(local, ORIGIN)
+    answer = offer_with("m=audio 7000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJD")
+    with pytest.raises(InvalidAnswer, match="answer's a=crypto key cannot be used"):
+        process_answer(offer, answer, local)
 
 
 def test_offer_without_c_line_is_malformed() -> None:
