@@ -23,7 +23,8 @@ a theme.  Every key and its default::
     display_name = "Alice"
     register_expires = 600          # seconds, at least 60
     srtp = "off"                    # off | optional | mandatory
-    local_port = 0                  # 0-65535; 0 picks a free port
+    local_port = 0                  # the SIP port `call`/`register` with this account
+                                    # listen on without --listen; 0 picks a free port
     default = false                 # the account used when none is named
 
     [phone]

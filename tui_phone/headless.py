@@ -158,6 +158,12 @@ def _transports(account: Account, target: SipUri | None = None) -> tuple[str, ..
     return tuple(kinds)
 
 
+def _account_listen(account: Account) -> tuple[str, int]:
+    """Where ``call`` and ``register`` listen without ``--listen``: the account's
+    ``local_port`` (0: any free port) on 127.0.0.1."""
+    return "127.0.0.1", account.local_port
+
+
 def check_tls(transport: str, certificate: TlsFiles | None) -> None:
     """TLS needs our own certificate: the Via and Contact name a TLS listener."""
     if transport.lower() == "tls" and certificate is None:
@@ -196,7 +202,7 @@ async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
         out.line(f"error: {message}", event="error", message=message)
         return EXIT_USAGE
     phone = Phone(config, reactor, audio=f"wav:{play}" if play else "null",
-                  listen=listen or ("127.0.0.1", 0), transports=transports)
+                  listen=listen or _account_listen(account), transports=transports)
     _use_tls(phone, account, tls)
     ended: Deferred[CallEnded] = Deferred()
 
@@ -257,7 +263,7 @@ async def run_register(reactor: Any, config: Config, account: Account, *, out: O
         out.line(f"error: account {account.name!r} has no registrar", event="error",
                  message="no registrar")
         return EXIT_USAGE
-    phone = Phone(config, reactor, listen=("127.0.0.1", 0), transports=_transports(account))
+    phone = Phone(config, reactor, listen=_account_listen(account), transports=_transports(account))
     phone.subscribe(lambda e: out.event(e) if isinstance(e, RegistrationChanged)
                     and e.state in ("registered", "failed") else None, (RegistrationChanged,))
     outcome = await phone.start()

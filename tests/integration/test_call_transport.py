@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
+from pathlib import Path
 
 from tui_phone.sip.message import SipRequest, parse_message
 from tui_phone.testing.peers import environment, tui_phone_command
@@ -32,10 +32,11 @@ def read_message(connection: socket.socket) -> SipRequest:
     return message
 
 
-def refuse(connection: socket.socket, invite: SipRequest) -> None:
+def refusal(invite: SipRequest) -> bytes:
+    """486 Busy Here to ``invite``."""
     headers = "".join(f"{name}: {value}\r\n" for name, value in invite.headers
                       if name.lower() in ("via", "from", "to", "call-id", "cseq"))
-    connection.sendall(f"SIP/2.0 486 Busy Here\r\n{headers}Content-Length: 0\r\n\r\n".encode())
+    return f"SIP/2.0 486 Busy Here\r\n{headers}Content-Length: 0\r\n\r\n".encode()
 
 
 def test_transport_tcp_in_the_uri_goes_over_tcp_with_a_tcp_via_and_contact() -> None:
@@ -52,7 +53,7 @@ def test_transport_tcp_in_the_uri_goes_over_tcp_with_a_tcp_via_and_contact() -> 
             with connection:
                 connection.settimeout(20)
                 invite = read_message(connection)
-                refuse(connection, invite)
+                connection.sendall(refusal(invite))
                 output, _ = call.communicate(timeout=30)
         finally:
             if call.poll() is None:
@@ -70,3 +71,31 @@ def test_a_transport_the_phone_cannot_use_is_a_clear_error() -> None:
     assert result.returncode != 0
     assert "unsupported transport 'sctp'" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_accounts_local_port_is_where_the_call_listens(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as callee, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        callee.bind(("127.0.0.1", 0))
+        callee.settimeout(20)
+        probe.bind(("127.0.0.1", 0))
+        local_port = probe.getsockname()[1]
+        probe.close()  # free again, for the phone
+        config = tmp_path / "fixed.toml"
+        config.write_text(f'[accounts.a]\nuri = "sip:alice@127.0.0.1"\nlocal_port = {local_port}\n')
+        call = subprocess.Popen(
+            tui_phone_command("call", "--account", "a",
+                              f"sip:bob@127.0.0.1:{callee.getsockname()[1]}", config=config),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=environment())
+        try:
+            data, source = callee.recvfrom(65535)
+            invite = parse_message(data)
+            assert isinstance(invite, SipRequest)
+            callee.sendto(refusal(invite), source)
+            output, _ = call.communicate(timeout=30)
+        finally:
+            if call.poll() is None:
+                call.kill()
+    assert source[1] == local_port and invite.via.port == local_port
+    assert invite.contacts[0].uri.port == local_port
+    assert call.returncode == 3 and output.decode().splitlines()[-1] == "486 Busy Here"
