@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from .dtmf import DtmfSender
 from .errors import RtpBuildError
-from .packet import RTP_MAX_PAYLOAD_TYPE, RtpPacket
+from .packet import RTP_FIXED_HEADER, RTP_MAX_PAYLOAD_TYPE, RTP_PLAIN_FIRST_OCTET, RtpPacket
 
 DEFAULT_MAX_CATCH_UP = 5  # frames sent late on one tick before skipping
 SEQ_MODULUS = 1 << 16  # RFC 3550 5.1
@@ -46,6 +46,9 @@ TS_MODULUS = 1 << 32  # RFC 3550 5.1
 _DUE_SLACK = 1e-3
 
 FrameSource = Callable[[], "bytes | None"]
+
+_PLAIN_HEADER = RTP_FIXED_HEADER
+_MARKER_BIT = 0x80  # RFC 3550 5.1: M, the top bit of the second octet
 
 
 class RtpSenderError(RtpBuildError):
@@ -217,6 +220,39 @@ class RtpSender:
         for _ in range(send):
             packets.extend(self._one_frame(source))
         return packets
+
+    def datagrams(self, now: float, source: FrameSource) -> list[tuple[bytes, int, int]]:
+        """:meth:`tick` as the bytes to send: (datagram, RTP timestamp, payload size) each.
+
+        The common case (one audio frame due, no DTMF) builds the header
+        straight from the numbers, with no :class:`RtpPacket` in between.
+        """
+        if self._dtmf is None and (
+            math.floor((now - self.start_time) / self.ptime + _DUE_SLACK) + 1 - self._frames_done == 1
+        ):
+            # _one_frame written out, for the audio frame
+            payload = source()
+            timestamp = self._timestamp
+            self._timestamp = (timestamp + self.samples_per_frame) % TS_MODULUS
+            self._frames_done += 1
+            self.next_due = self.start_time + self._frames_done * self.ptime
+            if payload is None:
+                self._empty += 1
+                self._marker_next = True
+                return []
+            sequence = self._sequence
+            self._sequence = (sequence + 1) % SEQ_MODULUS
+            size = len(payload)
+            self._packets += 1
+            self._octets += size
+            self._frames_sent += 1
+            second = self.payload_type
+            if self._marker_next:
+                second |= _MARKER_BIT
+                self._marker_next = False
+            return [(_PLAIN_HEADER.pack(RTP_PLAIN_FIRST_OCTET, second, sequence, timestamp, self.ssrc) + payload,
+                     timestamp, size)]
+        return [(bytes(packet), packet.timestamp, len(packet.payload)) for packet in self.tick(now, source)]
 
     def _advance_frame(self) -> None:
         self._timestamp = (self._timestamp + self.samples_per_frame) % TS_MODULUS

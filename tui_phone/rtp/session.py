@@ -388,15 +388,15 @@ class RtpSession:
             return
         now = self._reactor.seconds()  # wall clock: SR NTP timestamps, RTCP timing
         try:
-            packets = sender.tick(self._pacer.now() if pace_now is None else pace_now, source)
+            datagrams = sender.datagrams(self._pacer.now() if pace_now is None else pace_now, source)
         except BaseException:
             self._sending = False  # as LoopingCall did: an error stops the loop
             raise
         port, destination = self._rtp_port, self._latch.destination
-        for packet in packets:
+        for data, timestamp, size in datagrams:
             if (port is not None and destination is not None
-                    and self._write(port, bytes(packet), destination, rtcp=False)):
-                self._sender_stats.on_packet_sent(packet.timestamp, len(packet.payload), now)
+                    and self._write(port, data, destination, rtcp=False)):
+                self._sender_stats.on_packet_sent(timestamp, size, now)
                 self._rtp_sent_at = now
         if self._dtmf_watch is not None:
             self._watch_dtmf(now)
