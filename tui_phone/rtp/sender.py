@@ -230,28 +230,15 @@ class RtpSender:
         if self._dtmf is None and (
             math.floor((now - self.start_time) / self.ptime + _DUE_SLACK) + 1 - self._frames_done == 1
         ):
-            # _one_frame written out, for the audio frame
             payload = source()
-            timestamp = self._timestamp
-            self._timestamp = (timestamp + self.samples_per_frame) % TS_MODULUS
-            self._frames_done += 1
-            self.next_due = self.start_time + self._frames_done * self.ptime
-            if payload is None:
-                self._empty += 1
-                self._marker_next = True
+            numbers = self._audio_frame(payload)
+            if numbers is None:
                 return []
-            sequence = self._sequence
-            self._sequence = (sequence + 1) % SEQ_MODULUS
-            size = len(payload)
-            self._packets += 1
-            self._octets += size
-            self._frames_sent += 1
-            second = self.payload_type
-            if self._marker_next:
-                second |= _MARKER_BIT
-                self._marker_next = False
+            assert payload is not None
+            sequence, timestamp, marker = numbers
+            second = self.payload_type | _MARKER_BIT if marker else self.payload_type
             return [(_PLAIN_HEADER.pack(RTP_PLAIN_FIRST_OCTET, second, sequence, timestamp, self.ssrc) + payload,
-                     timestamp, size)]
+                     timestamp, len(payload))]
         return [(bytes(packet), packet.timestamp, len(packet.payload)) for packet in self.tick(now, source)]
 
     def _advance_frame(self) -> None:
@@ -274,7 +261,17 @@ class RtpSender:
                 self._dtmf_packets += len(packets)
                 self._advance_frame()
                 return packets
-        # The audio frame; _advance_frame and _packet written out (every ptime).
+        numbers = self._audio_frame(payload)
+        if numbers is None:
+            return []
+        assert payload is not None
+        sequence, timestamp, marker = numbers
+        return [RtpPacket(self.payload_type, sequence, timestamp, self.ssrc, payload, marker)]
+
+    def _audio_frame(self, payload: bytes | None) -> tuple[int, int, bool] | None:
+        """Account for this tick's audio frame: its sequence number, timestamp and
+        marker bit, or None when the source had nothing (an empty frame)."""
+        # _advance_frame and _packet's numbering written out (every ptime).
         timestamp = self._timestamp
         self._timestamp = (timestamp + self.samples_per_frame) % TS_MODULUS
         self._frames_done += 1
@@ -282,14 +279,14 @@ class RtpSender:
         if payload is None:
             self._empty += 1
             self._marker_next = True
-            return []
+            return None
         sequence = self._sequence
         self._sequence = (sequence + 1) % SEQ_MODULUS
         self._packets += 1
         self._octets += len(payload)
         self._frames_sent += 1
         marker, self._marker_next = self._marker_next, False
-        return [RtpPacket(self.payload_type, sequence, timestamp, self.ssrc, payload, marker)]
+        return sequence, timestamp, marker
 
     def _packet(self, payload_type: int, timestamp: int, payload: bytes, marker: bool) -> RtpPacket:
         packet = RtpPacket(payload_type, self._sequence, timestamp, self.ssrc, payload, marker)
