@@ -256,3 +256,16 @@ def test_the_request_objects_are_those_of_the_transaction() -> None:
     call = call_of(side)
     assert isinstance(call._invite, SipRequest) and call._server_txn is not None
     assert call._server_txn.final_response is call._ok
+
+
+@pytest.mark.parametrize("at_once", [True, False])
+def test_no_100_trying_timer_is_left_running_after_an_answer(at_once: bool) -> None:
+    side = Side(at_once=at_once)
+    side.receive(sipp_like(1))
+    side.receive(sipp_like(2))
+    # The answer cancelled Timer Trying while its StartTimer still waited in the
+    # effect list (RFC 3261 17.2.1: 100 Trying only when the TU is slow).
+    assert [name for _, name in side.phone.ua._timers] == ["L", "L"]
+    count = len(side.sip.sent)
+    side.reactor.advance(0.3)
+    assert all(parse_message(data).status != 100 for data, _ in side.sip.sent[count:])  # type: ignore[union-attr]

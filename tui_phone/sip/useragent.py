@@ -321,6 +321,8 @@ class UserAgent:
             elif isinstance(effect, SendRequest):
                 self._send(effect.message, effect.destination, transaction)  # type: ignore[arg-type]
             elif isinstance(effect, StartTimer):
+                if not transaction.timer_running(effect.name):
+                    continue  # stale: the TU answered before we got here
                 self._cancel_timer(transaction, effect.name)
                 self._timers[(transaction, effect.name)] = self.reactor.callLater(
                     effect.delay, self._timer_fired, transaction, effect.name
@@ -379,9 +381,10 @@ class UserAgent:
             # RFC 6026: Accepted absorbs retransmissions of an INVITE we answered 2xx
             # (without it a late copy looks like a merged request and gets 482).
             transaction = ServerInviteTransaction(message, source, reliable=reliable,
-                                                  timers=self.timers, rfc6026=True)
+                                                  timers=self.timers, rfc6026=True, key=route.key)
         else:
-            transaction = ServerNonInviteTransaction(message, source, reliable=reliable, timers=self.timers)
+            transaction = ServerNonInviteTransaction(message, source, reliable=reliable,
+                                                     timers=self.timers, key=route.key)
         self.table.add(transaction)
         self._perform(transaction, transaction.start(now))
 
