@@ -44,7 +44,7 @@ from .sip.status import reason_phrase
 from .sip.transaction import T1, T2
 from .sip.transaction_server import ServerInviteTransaction, ServerTransaction
 from .sip.uri import NameAddress, SipUri
-from .sip.useragent import ALLOW, SUPPORTED
+from .sip.useragent import ALLOW, SUPPORTED, UserAgent
 
 if TYPE_CHECKING:
     from .call_transfer import IncomingTransfer, OutgoingTransfer
@@ -300,39 +300,28 @@ class Call:
                 self.phone.answers.learn(request.body, local, bytes(self._answer_sdp), sess_id,
                                          self.sdp.origin.sess_version)
 
-    def answer_at_once(self, request: SipRequest, transaction: ServerInviteTransaction,
-                       source: Source) -> bool:
-        """Answer a new INVITE with 200 OK before anything else is done for it.
-
-        For a phone that answers every call (``Phone.auto_answer``), when the
-        offer was answered before (see :mod:`~tui_phone.sip.sdpanswers`): the
-        200 OK is made as bytes from the INVITE and the remembered answer and
-        sent first; the dialog, the offer/answer state and the media follow,
-        the same as :meth:`incoming` and :meth:`answer` make them. False
-        (nothing done) when the INVITE needs the general way: no offer (the
-        offer goes in the 200), an offer not seen before, a Record-Route to
-        take apart, no Contact. The call is connected when this returns True.
-        """
-        local = self.media.local_media(self.account.codecs, srtp=self.account.srtp)
-        if local.crypto:  # our answer carries this call's own SDES keys: no template
-            return False
-        sess_id = int(time.time())
-        body = self.phone.answers.render(request.body, local, sess_id) if request.body else None
-        if body is None or "record-route" in request.headers or not request.contacts:
-            return False
-        self._invite, self._server_txn, self._source = request, transaction, source
-        tag = self.ua.ids.tag()
-        contact = self._contact()
-        ok = self.ua.respond_at_once(transaction, response_bytes(
+    @staticmethod
+    def ok_bytes(ua: UserAgent, request: SipRequest, tag: str, contact: str, body: bytes) -> bytes:
+        """The 200 OK with our SDP ``body`` that :meth:`answer` sends for ``request``, as
+        bytes: the same fields, with the Server field the user agent adds."""
+        return response_bytes(
             request, 200, to_tag=tag, body=body, content_type=SDP,
             extra=(("Contact", contact), ("Allow", ALLOW), ("Supported", ", ".join(SUPPORTED)),
-                   ("Server", self.ua.user_agent))))
-        # The 200 OK is out: now what incoming() and answer() do before it.
-        self.dialog = Dialog.from_uas(request, tag, contact=contact,
+                   ("Server", ua.user_agent)))
+
+    def answered_at_once(self, request: SipRequest, transaction: ServerInviteTransaction,
+                         source: Source, ok: SipResponse, sess_id: int) -> None:
+        """Take an INVITE the phone answered at once with ``ok`` (see
+        ``Phone.auto_answer``): what :meth:`incoming` and :meth:`answer` do, after
+        the fact. ``ok`` carries our SDP answer for session ``sess_id``, remembered
+        from the same offer; the call is connected when this returns."""
+        self._invite, self._server_txn, self._source = request, transaction, source
+        local = self.media.local_media(self.account.codecs, srtp=self.account.srtp)
+        self.dialog = Dialog.from_uas(request, ok.to_addr.tag or "", contact=self._contact(),
                                       local_via=self.ua.via(self.transport), over_tls=False)
         self.sdp = SdpSession(local, sess_id)
         self._answer_sdp, negotiated = self.sdp.create_answer(SessionDescription.parse(request.body))
-        if bytes(self._answer_sdp) != body:  # pragma: no cover - a template that lies is a bug
+        if bytes(self._answer_sdp) != ok.body:  # pragma: no cover - a template that lies is a bug
             log.error("the SDP answer sent for %s differs from the negotiated one", self.call_id)
         self.dialog.on_response_sent(request, ok)
         self._start_2xx_retransmit(ok)
@@ -340,10 +329,10 @@ class Call:
         self.answered_at = self.reactor.seconds()
         # Connected before anyone hears of the call: it is answered already.
         self.state = CallState.CONNECTED
-        return True
 
     def announce_answer(self) -> None:
-        """The events of an answer given by :meth:`answer_at_once`, for after IncomingCall."""
+        """The events of an answer given at once (:meth:`answered_at_once`), for after
+        IncomingCall."""
         if self.state is CallState.CONNECTED:
             self.phone.emit(CallStateChanged(self, self.call_id, CallState.INCOMING.value,
                                              CallState.CONNECTED.value, ""))

@@ -17,8 +17,10 @@ The TUI, the CLI and user scripts all drive the phone through this class::
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +37,7 @@ from .rtp.session import RtpSessionError
 from .sip.auth import DigestClient
 from .sip.errors import SipParseError
 from .sip.ids import IdGenerator
-from .sip.message import SipRequest
+from .sip.message import SipRequest, SipResponse
 from .sip.registration import (
     CancelRefreshTimer,
     Registration,
@@ -51,7 +53,7 @@ from .sip.transaction import T1
 from .sip.transaction_server import ServerInviteTransaction
 from .sip.transport.base import LoggedMessage
 from .sip.uri import SipUri, parse_uri
-from .sip.useragent import UserAgent
+from .sip.useragent import AnswerAtOnce, UserAgent
 
 if TYPE_CHECKING:
     from .conference import Conference
@@ -111,11 +113,9 @@ class Phone:
         self.dnd = config.phone.dnd if dnd is None else dnd
         self.listen_address = listen if listen is not None else config.phone.listen
         self.transports = tuple(t.upper() for t in transports)
-        #: Answer every incoming call at once (``tui-phone answer``): the 200 OK
-        #: goes out before IncomingCall is emitted, for a call already connected.
-        self.auto_answer = auto_answer
         #: Our SDP answers to offers seen before, for answering at once.
         self.answers = AnswerTemplates()
+        self._spare: CallMedia | None = None  # taken for an answer at once that was not
         self._audio = audio
         self._audio_line: str | None = None
         # on_log is set while a subscriber takes SipMessageLogged (see subscribe).
@@ -132,12 +132,31 @@ class Phone:
         self._ports: RtpPortPool[CallMedia] | None = None  # media ready for the next calls
         self._aor_users: dict[str, str | None] = {}  # account URI -> user part of its AOR
         self._started = False
+        self._auto_answer = False
+        self.auto_answer = auto_answer
         self.nat: Any = None  # a NatManager when [nat] asks for STUN or UPnP (issue 6)
         if config.nat.stun_server is not None or config.nat.upnp:
             from .nat.manager import NatManager  # only then: loopback setups never load STUN/UPnP
 
             self.nat = NatManager(config.nat, reactor, on_status=self.emit)
             self.ua.advertise = self.nat.advertised
+
+    @property
+    def auto_answer(self) -> bool:
+        """Answer every incoming call (``tui-phone answer``).
+
+        A new INVITE over UDP whose offer was answered before gets its 200 OK
+        before anything else is made for it (:meth:`_answer_at_once`);
+        IncomingCall then announces a call already connected, and
+        CallStateChanged and CallAnswered follow. Any other INVITE is answered
+        the usual way, right after IncomingCall.
+        """
+        return self._auto_answer
+
+    @auto_answer.setter
+    def auto_answer(self, on: bool) -> None:
+        self._auto_answer = on
+        self.ua.answer_at_once = self._answer_at_once if on else None
 
     # -- events -----------------------------------------------------------------------
     def subscribe(self, callback: Subscriber,
@@ -229,6 +248,9 @@ class Phone:
                 if handle.active():
                     handle.cancel()
             stopped = self.ua.stop()
+            if self._spare is not None:
+                spare, self._spare = self._spare, None
+                spare.close()
             if self._ports is not None:
                 ports, self._ports = self._ports, None
                 stopped.addBoth(lambda outcome: ports.close().addBoth(lambda _: outcome))
@@ -386,6 +408,9 @@ class Phone:
     def _new_media(self, call: Call | None) -> CallMedia:
         """The media of a new call, a pooled one (raises RtpSessionError when the
         port range has no free pair)."""
+        if self._spare is not None:
+            media, self._spare = self._spare, None
+            return media
         media = self._ports.take() if self._ports is not None else self._prepared_media()
         if self.nat is not None:
             if self.nat.behind_nat:
@@ -442,11 +467,8 @@ class Phone:
 
             on_replacing_invite(self, request, transaction, source)
             return
-        call = self.incoming_call(request, transaction, source, at_once=self.auto_answer)
-        if call.state is CallState.CONNECTED:  # answered at once: the 200 OK is out
-            self.emit(IncomingCall(call, call.call_id, call.remote, call.account.name))
-            call.announce_answer()
-        elif call.state is CallState.INCOMING:
+        call = self.incoming_call(request, transaction, source)
+        if call.state is CallState.INCOMING:
             self.emit(IncomingCall(call, call.call_id, call.remote, call.account.name))
             if self.auto_answer and call.state is CallState.INCOMING:
                 call.answer()
@@ -460,20 +482,58 @@ class Phone:
             self._ports.refill_soon()
 
     def incoming_call(self, request: SipRequest, transaction: ServerInviteTransaction,
-                      source: Source, *, at_once: bool = False) -> Call:
+                      source: Source) -> Call:
         """A Call for a new INVITE, tracked and ready to answer (or already refused);
-        :meth:`Call.ring` sends the 180. With ``at_once``, answered already when
-        :meth:`Call.answer_at_once` could (connected). Raises RtpSessionError
-        when no RTP port pair is free."""
+        :meth:`Call.ring` sends the 180. Raises RtpSessionError when no RTP port
+        pair is free."""
         account = self._account_for(request)
         transport = source.transport if source.transport in self.transports else UDP
         media = self._new_media(None)
         call = Call(self, account, outgoing=False, call_id=request.call_id or "",
                     remote=str(request.from_addr.uri), transport=transport, media=media)
         self._track(call)
-        if not (at_once and call.answer_at_once(request, transaction, source)):
-            call.incoming(request, transaction, source)
+        call.incoming(request, transaction, source)
         return call
+
+    def _answer_at_once(self, request: SipRequest, source: Source) -> AnswerAtOnce | None:
+        """The 200 OK for a new INVITE over UDP whose offer we answered before, made
+        before the call; the user agent sends it, then :meth:`_answered_at_once` runs.
+
+        None for the usual way: DND, Replaces, no offer (ours goes in the 200),
+        an offer not seen before (the usual way learns it), a Record-Route, no
+        Contact, no free RTP port pair.
+        """
+        headers = request.headers
+        if (self.dnd or not request.body or "replaces" in headers or "record-route" in headers
+                or not request.contacts):
+            return None
+        account = self._account_for(request)
+        try:
+            media = self._new_media(None)
+        except RtpSessionError:
+            return None  # the usual way answers 503
+        sess_id = int(time.time())
+        local = media.local_media(account.codecs, srtp=account.srtp)
+        # Never a template for an answer with SDES keys: each call has its own (RFC 4568 6.1).
+        body = None if local.crypto else self.answers.render(request.body, local, sess_id)
+        if body is None:
+            self._spare = media  # for the call the usual way makes next
+            return None
+        contact = self.ua.contact(self.aor_user(account), UDP)
+        data = Call.ok_bytes(self.ua, request, self.ua.ids.tag(), contact, body)
+        return AnswerAtOnce(data, functools.partial(self._answered_at_once, request, source,
+                                                    account, media, sess_id))
+
+    def _answered_at_once(self, request: SipRequest, source: Source, account: Account,
+                          media: CallMedia, sess_id: int, transaction: ServerInviteTransaction,
+                          ok: SipResponse) -> None:
+        call = Call(self, account, outgoing=False, call_id=request.call_id or "",
+                    remote=str(request.from_addr.uri), transport=UDP, media=media)
+        self._track(call)
+        call.answered_at_once(request, transaction, source, ok, sess_id)
+        self.emit(IncomingCall(call, call.call_id, call.remote, account.name))
+        call.announce_answer()
+        self._refill_ports()
 
     def _account_for(self, request: SipRequest) -> Account:
         user = request.uri.user if isinstance(request.uri, SipUri) else None

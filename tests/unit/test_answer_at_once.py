@@ -25,6 +25,8 @@ from tui_phone.events import (
 )
 from tui_phone.phone import Phone
 from tui_phone.sip.message import SipRequest, SipResponse, parse_message
+from tui_phone.sip.routing import Source
+from tui_phone.sip.useragent import AnswerAtOnce
 from tui_phone.testing.fakereactor import FakeReactor, FakeUdpPort
 
 PEER = ("127.0.0.1", 5099)
@@ -215,18 +217,18 @@ def test_what_takes_the_general_path(case: str) -> None:
     else:
         text = sipp_like(2, OFFER.replace("2353687637", "2353687638"))
     at_once: list[bool] = []
-    original = Call.answer_at_once
+    ask = side.phone.ua.answer_at_once
+    assert ask is not None
 
-    def spy(self: Call, *args: object) -> bool:
-        at_once.append(original(self, *args))  # type: ignore[arg-type]
-        return at_once[-1]
+    def spy(request: SipRequest, source: Source) -> AnswerAtOnce | None:
+        answer = ask(request, source)
+        at_once.append(answer is not None)
+        return answer
 
-    Call.answer_at_once = spy  # type: ignore[method-assign]
-    try:
-        responses = side.receive(text)
-    finally:
-        Call.answer_at_once = original  # type: ignore[method-assign]
+    side.phone.ua.answer_at_once = spy
+    responses = side.receive(text)
     assert at_once == [False]
+    assert side.phone._spare is None  # media taken for the answer at once went to the call
     [response] = responses
     if case == "no-common-codec":
         assert response.status == 488 and len(side.phone.answers) == taught
@@ -256,3 +258,16 @@ def test_the_request_objects_are_those_of_the_transaction() -> None:
     call = call_of(side)
     assert isinstance(call._invite, SipRequest) and call._server_txn is not None
     assert call._server_txn.final_response is call._ok
+
+
+@pytest.mark.parametrize("at_once", [True, False])
+def test_no_100_trying_timer_is_left_running_after_an_answer(at_once: bool) -> None:
+    side = Side(at_once=at_once)
+    side.receive(sipp_like(1))
+    side.receive(sipp_like(2))
+    # The answer cancelled Timer Trying while its StartTimer still waited in the
+    # effect list (RFC 3261 17.2.1: 100 Trying only when the TU is slow).
+    assert [name for _, name in side.phone.ua._timers] == ["L", "L"]
+    count = len(side.sip.sent)
+    side.reactor.advance(0.3)
+    assert all(parse_message(data).status != 100 for data, _ in side.sip.sent[count:])  # type: ignore[union-attr]

@@ -479,9 +479,20 @@ class JitterBuffer:
         next_ts = self._next_ts
         if head is None or head.timestamp >= next_ts + self._frame:
             return None
-        self._decay_late_floor(now)
+        if self._late_floor > 0:
+            self._decay_late_floor(now)
+        else:
+            self._late_floor_time = now
+        # _target, written out
+        target = self._k * self._jitter + self._ptime
+        if self._late_floor > target:
+            target = self._late_floor
+        if target < self._min_delay:
+            target = self._min_delay
+        if target > self._max_delay:
+            target = self._max_delay
         delay = now - next_ts / self._clock_rate - self._transit
-        if delay < self._target() - _EPSILON or delay > self._max_delay + self._ptime:
+        if delay < target - _EPSILON or delay > self._max_delay + self._ptime:
             return None
         # _play and _consume, written out for the packet following the last one.
         del self._buffer[head.seq]

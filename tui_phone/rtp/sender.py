@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from .dtmf import DtmfSender
 from .errors import RtpBuildError
-from .packet import RTP_MAX_PAYLOAD_TYPE, RtpPacket
+from .packet import RTP_FIXED_HEADER, RTP_MAX_PAYLOAD_TYPE, RTP_PLAIN_FIRST_OCTET, RtpPacket
 
 DEFAULT_MAX_CATCH_UP = 5  # frames sent late on one tick before skipping
 SEQ_MODULUS = 1 << 16  # RFC 3550 5.1
@@ -46,6 +46,9 @@ TS_MODULUS = 1 << 32  # RFC 3550 5.1
 _DUE_SLACK = 1e-3
 
 FrameSource = Callable[[], "bytes | None"]
+
+_PLAIN_HEADER = RTP_FIXED_HEADER
+_MARKER_BIT = 0x80  # RFC 3550 5.1: M, the top bit of the second octet
 
 
 class RtpSenderError(RtpBuildError):
@@ -218,6 +221,26 @@ class RtpSender:
             packets.extend(self._one_frame(source))
         return packets
 
+    def datagrams(self, now: float, source: FrameSource) -> list[tuple[bytes, int, int]]:
+        """:meth:`tick` as the bytes to send: (datagram, RTP timestamp, payload size) each.
+
+        The common case (one audio frame due, no DTMF) builds the header
+        straight from the numbers, with no :class:`RtpPacket` in between.
+        """
+        if self._dtmf is None and (
+            math.floor((now - self.start_time) / self.ptime + _DUE_SLACK) + 1 - self._frames_done == 1
+        ):
+            payload = source()
+            numbers = self._audio_frame(payload)
+            if numbers is None:
+                return []
+            assert payload is not None
+            sequence, timestamp, marker = numbers
+            second = self.payload_type | _MARKER_BIT if marker else self.payload_type
+            return [(_PLAIN_HEADER.pack(RTP_PLAIN_FIRST_OCTET, second, sequence, timestamp, self.ssrc) + payload,
+                     timestamp, len(payload))]
+        return [(bytes(packet), packet.timestamp, len(packet.payload)) for packet in self.tick(now, source)]
+
     def _advance_frame(self) -> None:
         self._timestamp = (self._timestamp + self.samples_per_frame) % TS_MODULUS
         self._frames_done += 1
@@ -238,7 +261,17 @@ class RtpSender:
                 self._dtmf_packets += len(packets)
                 self._advance_frame()
                 return packets
-        # The audio frame; _advance_frame and _packet written out (every ptime).
+        numbers = self._audio_frame(payload)
+        if numbers is None:
+            return []
+        assert payload is not None
+        sequence, timestamp, marker = numbers
+        return [RtpPacket(self.payload_type, sequence, timestamp, self.ssrc, payload, marker)]
+
+    def _audio_frame(self, payload: bytes | None) -> tuple[int, int, bool] | None:
+        """Account for this tick's audio frame: its sequence number, timestamp and
+        marker bit, or None when the source had nothing (an empty frame)."""
+        # _advance_frame and _packet's numbering written out (every ptime).
         timestamp = self._timestamp
         self._timestamp = (timestamp + self.samples_per_frame) % TS_MODULUS
         self._frames_done += 1
@@ -246,14 +279,14 @@ class RtpSender:
         if payload is None:
             self._empty += 1
             self._marker_next = True
-            return []
+            return None
         sequence = self._sequence
         self._sequence = (sequence + 1) % SEQ_MODULUS
         self._packets += 1
         self._octets += len(payload)
         self._frames_sent += 1
         marker, self._marker_next = self._marker_next, False
-        return [RtpPacket(self.payload_type, sequence, timestamp, self.ssrc, payload, marker)]
+        return sequence, timestamp, marker
 
     def _packet(self, payload_type: int, timestamp: int, payload: bytes, marker: bool) -> RtpPacket:
         packet = RtpPacket(payload_type, self._sequence, timestamp, self.ssrc, payload, marker)

@@ -388,16 +388,25 @@ class RtpSession:
             return
         now = self._reactor.seconds()  # wall clock: SR NTP timestamps, RTCP timing
         try:
-            packets = sender.tick(self._pacer.now() if pace_now is None else pace_now, source)
+            datagrams = sender.datagrams(self._pacer.now() if pace_now is None else pace_now, source)
         except BaseException:
             self._sending = False  # as LoopingCall did: an error stops the loop
             raise
-        port, destination = self._rtp_port, self._latch.destination
-        for packet in packets:
-            if (port is not None and destination is not None
-                    and self._write(port, bytes(packet), destination, rtcp=False)):
-                self._sender_stats.on_packet_sent(packet.timestamp, len(packet.payload), now)
-                self._rtp_sent_at = now
+        port, destination, poller = self._rtp_port, self._latch.destination, self._poller
+        for data, timestamp, size in datagrams:
+            if port is None or destination is None:
+                continue
+            if poller is not None and self.srtp is None:  # _write's usual case, every ptime
+                try:
+                    poller.sendto(data, destination)
+                except OSError as error:
+                    self._counts["send_errors"] += 1
+                    log.warning("RTP send to %s:%d failed: %s", *destination, error)
+                    continue
+            elif not self._write(port, data, destination, rtcp=False):
+                continue
+            self._sender_stats.on_packet_sent(timestamp, size, now)
+            self._rtp_sent_at = now
         if self._dtmf_watch is not None:
             self._watch_dtmf(now)
         if self._sending and self._sender is sender and self._send_call is None:

@@ -32,6 +32,7 @@ import platform
 import socket
 import struct
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -155,6 +156,9 @@ class TimerfdPacer:
 
     def __init__(self, loop: Any, timerfd: _Timerfd) -> None:
         self._loop = loop
+        # CLOCK_MONOTONIC, the timerfd's clock, read straight (asyncio's loop.time()
+        # reads the same clock through one more Python call).
+        self._clock = time.monotonic
         self._timerfd = timerfd
         self._fd = timerfd.create()
         self._read = os.read
@@ -166,7 +170,7 @@ class TimerfdPacer:
         self._reading = False
 
     def now(self) -> float:
-        return float(self._loop.time())
+        return self._clock()
 
     def call_at(self, when: float, function: Callable[[float], None], period: float | None = None) -> Any:
         """Call ``function(now)`` at ``when`` (``now`` no earlier than ``when``).
@@ -225,7 +229,7 @@ class TimerfdPacer:
         if function is None:  # nobody asked for this expiry
             self._arm(0.0, 0.0)
             return
-        now = self._loop.time()
+        now = self._clock()
         function(now if now >= due else due)
         if self._function is None and self._period:  # not asked again: stop waking up
             self._arm(0.0, 0.0)

@@ -114,6 +114,12 @@ _KEY_CACHE_SEED = (
     "Proxy-Authorization",
     "WWW-Authenticate",
     "Proxy-Authenticate",
+    # Looked up by the UA for every INVITE, and written into its answer.
+    "Require",
+    "Accept",
+    "Replaces",
+    "Server",
+    "Timestamp",
 )
 
 

@@ -587,18 +587,20 @@ def response_bytes(
     the same way. Made as text in one go, for a response that has to leave
     at once (an INVITE answered at once) and is parsed back afterwards.
     """
-    values = request.headers.values
+    headers = request.headers
+    fields = headers._load()
+    index = headers._get_index()  # the same values as headers.values(), by position
     lines = [f"{SIP_VERSION} {status} {reason_phrase(status)}"]
-    lines += [f"Via: {value}" for value in values("via")]
-    lines.append(f"From: {values('from')[0]}")
-    to_value = values("to")[0]
+    lines += [f"Via: {fields[i][2]}" for i in index["via"]]
+    lines.append(f"From: {fields[index['from'][0]][2]}")
+    to_value = fields[index["to"][0]][2]
     if to_tag is not None and status != 100 and request.to_addr.tag is None:
         to_value = f"{to_value};tag={to_tag}"
     lines.append(f"To: {to_value}")
-    lines.append(f"Call-ID: {values('call-id')[0]}")
-    lines.append(f"CSeq: {values('cseq')[0]}")
-    if 100 < status < 300:
-        lines += [f"Record-Route: {value}" for value in values("record-route")]
+    lines.append(f"Call-ID: {fields[index['call-id'][0]][2]}")
+    lines.append(f"CSeq: {fields[index['cseq'][0]][2]}")
+    if 100 < status < 300 and "record-route" in index:
+        lines += [f"Record-Route: {fields[i][2]}" for i in index["record-route"]]
     if content_type is not None:
         lines.append(f"Content-Type: {content_type}")
     lines.append(f"Content-Length: {len(body)}")

@@ -370,6 +370,16 @@ class Transaction:
         """The names of the timers started and neither fired nor cancelled."""
         return frozenset(self._running)
 
+    def timer_running(self, name: str) -> bool:
+        """Whether timer ``name`` is started and neither fired nor cancelled.
+
+        An edge that performs effects in order may reach a StartTimer after
+        the TU already acted on the transaction (an INVITE answered while its
+        RequestReceived was performed cancels the 100 Trying timer that
+        follows it in the list): such a stale StartTimer is skipped.
+        """
+        return name in self._running
+
     def on_timer(self, name: str, now: float) -> list[Effect]:
         """A timer fired; a timer that is no longer running (a late fire) is ignored."""
         if name not in self._running:

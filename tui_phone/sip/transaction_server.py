@@ -53,11 +53,13 @@ class ServerTransaction(Transaction):
         reliable: bool,
         timers: TimerConfig | None = None,
         rfc6026: bool = False,
+        key: ServerKey | None = None,
     ) -> None:
         super().__init__(
             request, destination, reliable=reliable, timers=timers, rfc6026=rfc6026
         )
-        self.key = server_transaction_key(request)
+        # ``key``: what the table computed for the request already (route_request).
+        self.key = key if key is not None else server_transaction_key(request)
         self.last_provisional: SipResponse | None = None
         self.final_response: SipResponse | None = None
         self._started = False
@@ -137,13 +139,14 @@ class ServerInviteTransaction(ServerTransaction):
         reliable: bool,
         timers: TimerConfig | None = None,
         rfc6026: bool = False,
+        key: ServerKey | None = None,
     ) -> None:
         if request.method != "INVITE":
             raise LocalProtocolError(
                 f"ServerInviteTransaction needs an INVITE, not {request.method}"
             )
         super().__init__(
-            request, destination, reliable=reliable, timers=timers, rfc6026=rfc6026
+            request, destination, reliable=reliable, timers=timers, rfc6026=rfc6026, key=key
         )
         self.state = State.PROCEEDING
         self._interval_g = self.timers.t1
@@ -272,13 +275,14 @@ class ServerNonInviteTransaction(ServerTransaction):
         reliable: bool,
         timers: TimerConfig | None = None,
         rfc6026: bool = False,
+        key: ServerKey | None = None,
     ) -> None:
         if request.method in ("INVITE", "ACK"):
             raise LocalProtocolError(
                 f"ServerNonInviteTransaction cannot serve {request.method} (RFC 3261 17)"
             )
         super().__init__(
-            request, destination, reliable=reliable, timers=timers, rfc6026=rfc6026
+            request, destination, reliable=reliable, timers=timers, rfc6026=rfc6026, key=key
         )
         self.state = State.TRYING
 

@@ -23,7 +23,7 @@ A typical request path at the edge::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .errors import LocalProtocolError
@@ -54,6 +54,8 @@ class RequestRoute:
 
     disposition: RequestDisposition
     transaction: ServerTransaction | None = None
+    #: The request's server transaction key (what a new transaction for it is stored under).
+    key: ServerKey | None = field(default=None, compare=False)
 
 
 class TransactionTable:
@@ -93,18 +95,19 @@ class TransactionTable:
 
     def route_request(self, request: SipRequest) -> RequestRoute:
         """Where a request goes (RFC 3261 17.2.3)."""
-        transaction = self._servers.get(server_transaction_key(request))
+        key = server_transaction_key(request)
+        transaction = self._servers.get(key)
         if transaction is not None and transaction.terminated:
             transaction = None
         if request.method == "ACK":
             if isinstance(transaction, ServerInviteTransaction) and transaction.matches_ack(
                 request
             ):
-                return RequestRoute(RequestDisposition.EXISTING, transaction)
-            return RequestRoute(RequestDisposition.ACK_TO_TU)
+                return RequestRoute(RequestDisposition.EXISTING, transaction, key)
+            return RequestRoute(RequestDisposition.ACK_TO_TU, key=key)
         if transaction is None:
-            return RequestRoute(RequestDisposition.NEW)
-        return RequestRoute(RequestDisposition.EXISTING, transaction)
+            return RequestRoute(RequestDisposition.NEW, key=key)
+        return RequestRoute(RequestDisposition.EXISTING, transaction, key)
 
     def cancel_target(self, cancel: SipRequest) -> ServerInviteTransaction | None:
         """The live INVITE server transaction a CANCEL applies to (RFC 3261 9.2).

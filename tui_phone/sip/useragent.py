@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from twisted.internet.defer import Deferred
 
@@ -55,7 +55,6 @@ from .transaction import (
     StartTimer,
     TimerConfig,
     Transaction,
-    TransactionState,
     TransactionTerminated,
     TransactionTimedOut,
     TransportFailed,
@@ -106,6 +105,18 @@ class SessionHandler(Protocol):
 InviteHandler = Callable[[SipRequest, ServerInviteTransaction, Source], None]
 
 
+class AnswerAtOnce(NamedTuple):
+    """A response to a new INVITE, made before its transaction (see ``answer_at_once``).
+
+    ``data`` must carry a Server or User-Agent field (:meth:`UserAgent.respond`
+    adds one). ``answered(transaction, response)`` runs once it left, with the
+    transaction made for the INVITE and ``data`` parsed.
+    """
+
+    data: bytes
+    answered: Callable[[ServerInviteTransaction, SipResponse], None]
+
+
 class _Callbacks:
     """Adapts two plain callables to :class:`ClientHandler`."""
 
@@ -143,6 +154,10 @@ class UserAgent:
         self.sessions: dict[str, SessionHandler] = {}
         #: Maps our listening (host, port) to the one Contact advertises (NAT, STUN); None: as is.
         self.advertise: Callable[[str, int], tuple[str, int]] | None = None
+        #: Answers a new INVITE over UDP before anything else (``tui-phone answer``):
+        #: given the INVITE and its source, an :class:`AnswerAtOnce` or None for the
+        #: usual way (on_invite). Asked only once the INVITE passed every check.
+        self.answer_at_once: Callable[[SipRequest, Source], AnswerAtOnce | None] | None = None
         self._handlers: dict[ClientTransaction, ClientHandler] = {}
         self._timers: dict[tuple[Transaction, str], Any] = {}
         #: Contact values made so far, by (user, transport, host, port); Vias by the last three.
@@ -248,33 +263,6 @@ class UserAgent:
         self._stamp(response)
         self._perform(transaction, transaction.send_response(response, self.reactor.seconds()))
 
-    def respond_at_once(self, transaction: ServerInviteTransaction, data: bytes) -> SipResponse:
-        """Send the first response to an INVITE, given as bytes, before anything else.
-
-        The bytes go to the socket first (UDP to an IP address), and only then
-        are they parsed back into the :class:`SipResponse` that the
-        transaction keeps, which :meth:`respond` would have sent. ``data``
-        must hold a Server or User-Agent field (:meth:`respond` adds one).
-        Anything but a fresh transaction over UDP takes :meth:`respond`.
-        Returns the response.
-        """
-        source = transaction.destination
-        sent = False
-        if transaction.state is TransactionState.PROCEEDING and isinstance(source, Source):
-            try:
-                target = response_target(_reply_via(transaction.request.via, source), source)
-                sent = self.transport.send_now(data, target)
-            except (RoutingError, TransportError, OSError):
-                sent = False  # respond() reports it the usual way
-        response = parse_message(data)
-        if not sent:
-            self.respond(transaction, response)
-            return response
-        effects = transaction.send_response(response, self.reactor.seconds())
-        # The one SendResponse among them is this response, which has left already.
-        self._perform(transaction, [e for e in effects if not isinstance(e, SendResponse)])
-        return response
-
     def response_target(self, response: SipResponse, source: Source | None) -> Target:
         """Where a response goes (RFC 3261 18.2.2), for 2xx retransmissions."""
         return response_target(response.via, source)
@@ -322,6 +310,8 @@ class UserAgent:
             elif isinstance(effect, SendRequest):
                 self._send(effect.message, effect.destination, transaction)  # type: ignore[arg-type]
             elif isinstance(effect, StartTimer):
+                if not transaction.timer_running(effect.name):
+                    continue  # stale: the TU answered before we got here
                 self._cancel_timer(transaction, effect.name)
                 self._timers[(transaction, effect.name)] = self.reactor.callLater(
                     effect.delay, self._timer_fired, transaction, effect.name
@@ -375,14 +365,18 @@ class UserAgent:
                 session.on_ack(message)
             return
         reliable = source.reliable
+        if (message.method == "INVITE" and self.answer_at_once is not None and not reliable
+                and self._answered_at_once(message, source, route.key, now)):
+            return
         transaction: ServerTransaction
         if message.method == "INVITE":
             # RFC 6026: Accepted absorbs retransmissions of an INVITE we answered 2xx
             # (without it a late copy looks like a merged request and gets 482).
             transaction = ServerInviteTransaction(message, source, reliable=reliable,
-                                                  timers=self.timers, rfc6026=True)
+                                                  timers=self.timers, rfc6026=True, key=route.key)
         else:
-            transaction = ServerNonInviteTransaction(message, source, reliable=reliable, timers=self.timers)
+            transaction = ServerNonInviteTransaction(message, source, reliable=reliable,
+                                                     timers=self.timers, key=route.key)
         self.table.add(transaction)
         self._perform(transaction, transaction.start(now))
 
@@ -406,20 +400,9 @@ class UserAgent:
         if method == "CANCEL":
             self._on_cancel(request, transaction)
             return
-        if method not in ALLOWED_METHODS:
-            # RFC 3261 8.2.1: 405 for a method we know but do not serve (we are
-            # no registrar: RFC 4475 3.3.7), 501 for one we do not know.
-            status = 405 if method in KNOWN_METHODS else 501
-            self._reject(transaction, status, [("Allow", ALLOW)])
-            return
-        uri = request.uri
-        if not isinstance(uri, SipUri) or uri.scheme.lower() not in SIP_SCHEMES:
-            self._reject(transaction, 416)
-            return
-        required = [tag for tag in _option_tags(request.headers.get_all("require"))
-                    if tag not in SUPPORTED]
-        if required and method != "ACK":
-            self._reject(transaction, 420, [("Unsupported", ", ".join(required))])
+        refusal = self._refusal(request)
+        if refusal is not None:
+            self._reject(transaction, *refusal)
             return
         call_id = request.call_id or ""
         session = self.sessions.get(call_id)
@@ -436,23 +419,9 @@ class UserAgent:
             self._reject(transaction, 481)
             return
         if method == "INVITE":
-            if session is not None:
-                # RFC 3261 8.2.2.2: the same request arrived along another path.
-                self._reject(transaction, 482)
-                return
-            content_type = (request.content_type or "").split(";")[0].strip().lower()
-            if request.body and content_type != "application/sdp":
-                self._reject(transaction, 415, [("Accept", "application/sdp")])
-                return
-            if request.body and not _identity_encoded(request):
-                # RFC 3261 8.2.3: an encoding we cannot undo; say which ones we can.
-                self._reject(transaction, 415, [("Accept-Encoding", "identity")])
-                return
-            if not _accepts_sdp(request.headers.get_all("accept")):
-                # RFC 3261 21.4.7 and RFC 4475 3.3.15: we can only answer in SDP.
-                host, port = self.local_address()
-                self._reject(transaction, 406, [(
-                    "Warning", f'399 {format_host_port(host, port)} "only application/sdp"')])
+            refusal = self._invite_refusal(request, session)
+            if refusal is not None:
+                self._reject(transaction, *refusal)
                 return
             if self.on_invite is None:
                 self._reject(transaction, 480)
@@ -460,6 +429,71 @@ class UserAgent:
             self.on_invite(request, transaction, transaction.destination)  # type: ignore[arg-type]
             return
         self._reject(transaction, 501, [("Allow", ALLOW)])
+
+    def _refusal(self, request: SipRequest) -> tuple[int, list[tuple[str, str]]] | None:
+        """The status (and its header fields) refusing any request we cannot serve, or None."""
+        method = request.method
+        if method not in ALLOWED_METHODS:
+            # RFC 3261 8.2.1: 405 for a method we know but do not serve (we are
+            # no registrar: RFC 4475 3.3.7), 501 for one we do not know.
+            return (405 if method in KNOWN_METHODS else 501), [("Allow", ALLOW)]
+        uri = request.uri
+        if not isinstance(uri, SipUri) or uri.scheme.lower() not in SIP_SCHEMES:
+            return 416, []
+        required = [tag for tag in _option_tags(request.headers.get_all("require"))
+                    if tag not in SUPPORTED]
+        if required and method != "ACK":
+            return 420, [("Unsupported", ", ".join(required))]
+        return None
+
+    def _invite_refusal(self, request: SipRequest,
+                        session: SessionHandler | None) -> tuple[int, list[tuple[str, str]]] | None:
+        """What refuses a new INVITE (no To tag) that passed :meth:`_refusal`, or None."""
+        if session is not None:
+            # RFC 3261 8.2.2.2: the same request arrived along another path.
+            return 482, []
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if request.body and content_type != "application/sdp":
+            return 415, [("Accept", "application/sdp")]
+        if request.body and not _identity_encoded(request):
+            # RFC 3261 8.2.3: an encoding we cannot undo; say which ones we can.
+            return 415, [("Accept-Encoding", "identity")]
+        if not _accepts_sdp(request.headers.get_all("accept")):
+            # RFC 3261 21.4.7 and RFC 4475 3.3.15: we can only answer in SDP.
+            host, port = self.local_address()
+            return 406, [("Warning", f'399 {format_host_port(host, port)} "only application/sdp"')]
+        return None
+
+    def _answered_at_once(self, request: SipRequest, source: Source, key: Any,
+                          now: float) -> bool:
+        """Answer a new INVITE through :attr:`answer_at_once`: its response goes to the
+        socket before the transaction is made; True if it was answered so."""
+        if (self._refusal(request) is not None or request.to_addr.tag is not None
+                or self._invite_refusal(request, self.sessions.get(request.call_id or ""))):
+            return False  # the usual way refuses it
+        assert self.answer_at_once is not None
+        answer = self.answer_at_once(request, source)
+        if answer is None:
+            return False
+        try:
+            target = response_target(_reply_via(request.via, source), source)
+            sent = self.transport.send_now(answer.data, target)
+        except (RoutingError, TransportError, OSError):
+            sent = False  # respond() below reports it the usual way
+        # The response has left: now the transaction that sent it (RFC 6026 Accepted).
+        transaction = ServerInviteTransaction(request, source, reliable=False, timers=self.timers,
+                                              rfc6026=True, key=key)
+        self.table.add(transaction)
+        transaction.start(now)  # its RequestReceived is this answer
+        response = parse_message(answer.data)
+        if sent:
+            effects = transaction.send_response(response, now)
+            # The one SendResponse among them is this response.
+            self._perform(transaction, [e for e in effects if not isinstance(e, SendResponse)])
+        else:
+            self.respond(transaction, response)
+        answer.answered(transaction, response)
+        return True
 
     def _on_cancel(self, cancel: SipRequest, transaction: ServerTransaction) -> None:
         # RFC 3261 9.2: 200 to the CANCEL; the session answers the INVITE with 487.
@@ -549,6 +583,7 @@ def _option_tags(values: list[str]) -> list[str]:
 
 __all__ = [
     "ACCEPT",
+    "AnswerAtOnce",
     "ALLOW",
     "ALLOWED_METHODS",
     "ClientHandler",

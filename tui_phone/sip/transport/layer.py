@@ -19,7 +19,6 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred, succeed
 from twisted.internet.error import ConnectionRefusedError, TimeoutError
-from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
@@ -65,6 +64,7 @@ from .stream import (
     StreamConnection,
     StreamServerFactory,
 )
+from .udp import UdpEndpoint
 
 MessageHandler = Callable[[SipRequest | SipResponse, Source], None]
 InvalidHandler = Callable[[bytes, SipParseError, Source], None]
@@ -94,24 +94,6 @@ def _tls() -> ModuleType:
             f"TLS needs pyOpenSSL and service_identity (pip install 'twisted[tls]'): {error}"
         ) from error
     return tls
-
-
-class _UdpEndpoint(DatagramProtocol):
-    """The protocol of one UDP listener: every datagram goes to the layer."""
-
-    noisy = False
-
-    def __init__(self, layer: TransportLayer) -> None:
-        self.layer = layer
-        self.local: tuple[str, int] = ("", 0)
-        #: The socket's own sendto on a real reactor (None on a fake one): a
-        #: datagram skips the address checks of Twisted's write, which the
-        #: layer has done already.
-        self.sendto: Callable[[bytes, tuple[str, int]], Any] | None = None
-
-    def datagramReceived(self, data: bytes, addr: Any) -> None:
-        """One datagram is one message (RFC 3261 18.3)."""
-        self.layer._datagram_received(self, data, (str(addr[0]), int(addr[1])))
 
 
 @dataclass(slots=True)
@@ -160,7 +142,7 @@ class TransportLayer:
         self._connect_timeout = connect_timeout
         self._pong_timeout = pong_timeout
         self._listeners: list[Listener] = []
-        self._udp: dict[tuple[str, int], _UdpEndpoint] = {}
+        self._udp: dict[tuple[str, int], UdpEndpoint] = {}
         self._connections: dict[int, StreamConnection] = {}
         self._pending: dict[ConnectionKey, _PendingConnect] = {}
         self._stream_keepalives: dict[ConnectionKey, float] = {}
@@ -183,12 +165,15 @@ class TransportLayer:
     # -- listeners --------------------------------------------------------------
     def listen_udp(self, host: str, port: int) -> tuple[str, int]:
         """Listen for UDP on ``host:port`` (0 = any free port); returns the bound address."""
-        endpoint = _UdpEndpoint(self)
+        endpoint = UdpEndpoint(self)
         listening = self.reactor.listenUDP(port, endpoint, interface=bare_host(host))
         address = self._add_listener(UDP, listening)
         endpoint.local = address
         raw = getattr(listening, "socket", None)
         endpoint.sendto = getattr(raw, "sendto", None)
+        loop = getattr(self.reactor, "_asyncioEventloop", None)
+        if raw is not None and loop is not None and hasattr(loop, "add_reader"):
+            endpoint.read_directly(loop, listening)
         self._udp[address] = endpoint
         return address
 
@@ -343,7 +328,7 @@ class TransportLayer:
         ip = self._ip(host)
         return ip is not None and ":" in ip
 
-    def _udp_endpoint(self, ip: str, local: tuple[str, int] | None) -> tuple[tuple[str, int], _UdpEndpoint]:
+    def _udp_endpoint(self, ip: str, local: tuple[str, int] | None) -> tuple[tuple[str, int], UdpEndpoint]:
         if local is not None:
             key = (self._normalized(local[0]), local[1])
             if key in self._udp:
@@ -502,7 +487,7 @@ class TransportLayer:
         self._fail_pending(key, error)
 
     # -- receiving ---------------------------------------------------------------------
-    def _datagram_received(self, endpoint: _UdpEndpoint, data: bytes,
+    def _datagram_received(self, endpoint: UdpEndpoint, data: bytes,
                            addr: tuple[str, int]) -> None:
         local = endpoint.local
         source = Source(UDP, (self._normalized(addr[0]), addr[1]), local)

@@ -1,0 +1,72 @@
+"""RtpSender.datagrams gives the bytes of what RtpSender.tick gives.
+
+``datagrams`` builds the usual packet (one audio frame due, no DTMF) straight
+from the numbers.  Two senders, one asked with ``tick`` (then serialized) and
+one with ``datagrams``, are driven alike through on-time, early and late
+timers, stalls, empty frames and DTMF; the bytes, timestamps, sizes,
+counters and due times must be the same.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui_phone.rtp.packet import RtpPacket
+from tui_phone.rtp.sender import RtpSender
+
+PTIME = 0.02
+
+
+def sender() -> RtpSender:
+    return RtpSender(ssrc=0xDEADBEEF, payload_type=0, clock_rate=8000, samples_per_frame=160,
+                     start_time=100.0, first_sequence=65530, first_timestamp=2**32 - 400,
+                     max_catch_up=3, telephone_event_pt=101)
+
+
+@st.composite
+def schedule(draw: st.DrawFn) -> list[tuple[float, bool, str | None]]:
+    """(time of the tick, whether the source has a frame, DTMF digits to queue first)."""
+    steps = []
+    t = 100.0
+    for _ in range(draw(st.integers(1, 200))):
+        t += draw(st.sampled_from([PTIME, PTIME, PTIME, PTIME, 0.0, 0.005, 0.03, 0.2, 0.0199999]))
+        frame = draw(st.integers(0, 9)) > 0
+        dtmf = draw(st.sampled_from([None] * 30 + ["1", "#9"]))
+        steps.append((t, frame, dtmf))
+    return steps
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(schedule())
+def test_datagrams_are_the_bytes_of_tick(steps: list[tuple[float, bool, str | None]]) -> None:
+    by_tick, by_datagrams = sender(), sender()
+    count = 0
+    for t, has_frame, dtmf in steps:
+        if dtmf is not None:
+            by_tick.send_dtmf(dtmf)
+            by_datagrams.send_dtmf(dtmf)
+
+        def source() -> bytes | None:
+            nonlocal count
+            count += 1
+            return bytes([count % 256]) * 160 if has_frame else None
+
+        saved = count
+        expected = [(bytes(p), p.timestamp, len(p.payload)) for p in by_tick.tick(t, source)]
+        count = saved  # the same frames for the other sender
+        assert by_datagrams.datagrams(t, source) == expected
+        assert by_datagrams.counters == by_tick.counters
+        assert by_datagrams.next_due == by_tick.next_due
+        assert (by_datagrams.next_sequence, by_datagrams.next_timestamp) == (
+            by_tick.next_sequence, by_tick.next_timestamp)
+
+
+def test_the_usual_packet_has_the_marker_first_and_wraps() -> None:
+    s = sender()
+    out = [s.datagrams(100.0 + k * PTIME, lambda: b"\xff" * 160) for k in range(8)]
+    packets = [RtpPacket.parse(d[0][0]) for d in out]
+    assert [p.marker for p in packets] == [True] + [False] * 7
+    assert [p.sequence_number for p in packets] == [65530, 65531, 65532, 65533, 65534, 65535, 0, 1]
+    assert [p.timestamp for p in packets][2:4] == [(2**32 - 400 + 320) % 2**32, (2**32 - 400 + 480) % 2**32]
+    assert all(p.ssrc == 0xDEADBEEF and p.payload_type == 0 for p in packets)
