@@ -27,6 +27,7 @@ from .events import (
     DtmfReceived,
     RtpSummary,
 )
+from .call_auth import send_in_dialog
 from .call_watchdog import RtpWatchdog
 from .media import CallMedia
 from .sip.auth import Credentials, DigestClient
@@ -465,8 +466,8 @@ class Call:
         assert self.dialog is not None
         bye = self.dialog.create_bye(self.ua.new_branch)
         self._waiting_bye = True
-        self.ua.send_request(bye, self._dialog_target(self.dialog), self._on_bye_response,
-                             lambda why: self._bye_done())
+        send_in_dialog(self, bye, lambda _sent, response: self._on_bye_response(response),
+                       lambda why: self._bye_done())
         self._end(status, reason, "local")
 
     def _on_bye_response(self, response: SipResponse) -> None:

@@ -12,6 +12,7 @@ import logging
 import random
 from typing import TYPE_CHECKING
 
+from .call_auth import send_in_dialog
 from .sip.dialog import DialogRequestError
 from .sip.errors import LocalProtocolError, SipParseError
 from .sip.message import SipRequest, SipResponse, build_response
@@ -135,10 +136,9 @@ def send_reinvite(call: Call, action: str) -> None:
     offer = call.sdp.hold() if action == "hold" else call.sdp.resume()
     request = call.dialog.create_reinvite(call.ua.new_branch, body=bytes(offer))
     call._reinvite = (request, action)
-    target = call._dialog_target(call.dialog)
-    call.ua.send_request(
-        request, target,
-        lambda response: _on_reinvite_response(call, request, action, response),
+    send_in_dialog(
+        call, request,
+        lambda sent, response: _on_reinvite_response(call, sent, action, response),
         lambda reason: _on_reinvite_timeout(call, request),
     )
 
@@ -236,7 +236,7 @@ def _next_info(call: Call) -> None:
         if response.status >= 200:
             done()
 
-    call.ua.send_request(request, call._dialog_target(call.dialog), on_response, done)
+    send_in_dialog(call, request, lambda _sent, response: on_response(response), done)
 
 
 def _on_info(call: Call, request: SipRequest, transaction: ServerTransaction) -> None:

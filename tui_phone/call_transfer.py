@@ -36,6 +36,7 @@ from .events import (
     TransferFailed,
     TransferProgress,
 )
+from .call_auth import send_in_dialog
 from .sip.dialog import DialogRequestError
 from .sip.errors import LocalProtocolError, SipParseError
 from .sip.message import SipRequest, SipResponse, build_response
@@ -137,9 +138,9 @@ def _send_refer(call: Call, target: str, build: Callable[[Any, Any], SipRequest]
     call._outgoing_transfer = state
     state.timer = call.reactor.callLater(
         SUBSCRIPTION_EXPIRES, _finish_outgoing, call, state, 408, "No final NOTIFY")
-    call.ua.send_request(
-        refer, call._dialog_target(call.dialog),
-        lambda response: _on_refer_response(call, state, response),
+    send_in_dialog(
+        call, refer,
+        lambda _sent, response: _on_refer_response(call, state, response),
         lambda reason: _finish_outgoing(call, state, 408, "Request Timeout"),
     )
 
@@ -321,7 +322,7 @@ def _next_notify(call: Call, state: IncomingTransfer) -> None:
         if response.status >= 200:
             done()
 
-    call.ua.send_request(notify, call._dialog_target(dialog), on_response, done)
+    send_in_dialog(call, notify, lambda _sent, response: on_response(response), done, dialog)
 
 
 # -- transfer target -----------------------------------------------------------------

@@ -94,6 +94,45 @@ def test_a_peer_that_sends_no_media_is_hung_up_after_rtp_timeout(tmp_path: Path)
     assert answers == ["SIP/2.0 200 OK"]  # sipp took our BYE
 
 
+def test_a_challenged_reinvite_and_bye_are_sent_again_with_credentials(tmp_path: Path) -> None:
+    # RFC 3261 22.2 inside a dialog: sipp answers the call, then wants credentials (407)
+    # for the hold re-INVITE and for the BYE, and checks that both come again with them.
+    port = free_port()
+    scenario = Path(__file__).parent / "fixtures" / "sipp_challenge_in_dialog.xml"
+    uas = subprocess.run([*sipp_base(tmp_path), "-sf", str(scenario), "-p", str(port), "-m", "1",
+                          "-bg"], cwd=tmp_path, capture_output=True, text=True, timeout=20, check=False)
+    pid = int(uas.stdout.split("PID=[")[1].split("]")[0])
+    config = tmp_path / "alice.toml"
+    config.write_text('[accounts.alice]\nuri = "sip:alice@127.0.0.1"\npassword = "alicepw"\n')
+    config.chmod(0o600)
+    try:
+        wait_for_udp(port)
+        call = subprocess.run(
+            tui_phone_command("call", "--account", "alice", f"sip:service@127.0.0.1:{port}",
+                              "--duration", "2", "--hold-at", "0.5", "--json", "--sip-trace",
+                              config=config),
+            capture_output=True, text=True, timeout=60, env=environment(), check=False)
+        deadline = time.monotonic() + 10  # sipp ends once the BYE is answered
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.1)
+    finally:
+        subprocess.run(["kill", str(pid)], check=False)
+    assert call.returncode == 0, call.stdout[-3000:] + call.stderr
+    events = [json.loads(line) for line in call.stdout.splitlines()]
+    assert [(e["local"], e["remote"]) for e in events if e["event"] == "call_hold_changed"] == [
+        (True, False)]
+    sent = [e["data"] for e in events if e["event"] == "sip_message" and e["direction"] == "sent"]
+    cseqs = [re.search(r"^CSeq: (\d+) (\w+)", m, re.MULTILINE).groups() for m in sent
+             if not m.startswith("SIP/2.0")]
+    # the 407 to the re-INVITE is ACKed in its transaction (RFC 3261 17.1.1.3)
+    assert cseqs == [("1", "INVITE"), ("1", "ACK"), ("2", "INVITE"), ("2", "ACK"), ("3", "INVITE"),
+                     ("3", "ACK"), ("4", "BYE"), ("5", "BYE")], cseqs
+    counts = sipp_counts(tmp_path / "stats.csv")
+    assert (counts["SuccessfulCall(C)"], counts["FailedCall(C)"]) == (1, 0), (
+        (tmp_path / "errors.log").read_text(errors="replace")[-2000:]
+        if (tmp_path / "errors.log").exists() else "")
+
+
 def wait_for_udp(port: int, timeout: float = 5.0) -> None:
     import socket
     import time
