@@ -491,7 +491,7 @@ class TransportLayer:
                            addr: tuple[str, int]) -> None:
         local = endpoint.local
         source = Source(UDP, (self._normalized(addr[0]), addr[1]), local)
-        if not data.strip(b"\r\n"):
+        if data[:1] in b"\r\n" and not data.strip(b"\r\n"):  # (b"" is in any bytes)
             return  # a CRLF keep-alive from a peer's NAT binding refresh
         if data[:1] in (b"\x00", b"\x01") and data[4:8] == _STUN_COOKIE:
             logger.debug("ignoring a STUN message from %s", source.remote)
