@@ -451,8 +451,7 @@ class UserAgent:
         if session is not None:
             # RFC 3261 8.2.2.2: the same request arrived along another path.
             return 482, []
-        content_type = (request.content_type or "").split(";")[0].strip().lower()
-        if request.body and content_type != "application/sdp":
+        if request.body and request.content_type != "application/sdp":
             return 415, [("Accept", "application/sdp")]
         if not _accepts_sdp(request.headers.get_all("accept")):
             # RFC 3261 21.4.7 and RFC 4475 3.3.15: we can only answer in SDP.
