@@ -530,7 +530,13 @@ class Phone:
         call = Call(self, account, outgoing=False, call_id=request.call_id or "",
                     remote=str(request.from_addr.uri), transport=UDP, media=media)
         self._track(call)
-        call.answered_at_once(request, transaction, source, ok, sess_id)
+        try:
+            call.answered_at_once(request, transaction, source, ok, sess_id)
+        except Exception:  # noqa: BLE001 - a bug: the 200 OK is out, the call cannot go on
+            log.exception("the call %s answered at once could not be set up", call.call_id)
+            call.media.close()
+            self.forget(call)
+            return
         self.emit(IncomingCall(call, call.call_id, call.remote, account.name))
         call.announce_answer()
         self._refill_ports()

@@ -271,3 +271,17 @@ def test_no_100_trying_timer_is_left_running_after_an_answer(at_once: bool) -> N
     count = len(side.sip.sent)
     side.reactor.advance(0.3)
     assert all(parse_message(data).status != 100 for data, _ in side.sip.sent[count:])  # type: ignore[union-attr]
+
+
+def test_a_call_that_cannot_be_set_up_after_its_200_is_dropped_not_left_half_made(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    side = Side(at_once=True)
+    side.receive(sipp_like(1))
+
+    def broken(self: Call, *args: object) -> None:
+        raise RuntimeError("a bug after the 200 OK")
+
+    monkeypatch.setattr(Call, "answered_at_once", broken)
+    [ok] = side.receive(sipp_like(2))
+    assert ok.status == 200
+    assert [call.call_id for call in side.phone.calls] == ["1-1@127.0.0.1"]

@@ -7,6 +7,7 @@ is the parser, and most headers of most messages are never looked at.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -147,6 +148,7 @@ def header_key(name: str) -> str:
     return key
 
 
+@functools.lru_cache(maxsize=256)
 def header_spelling(name: str) -> str:
     """The conventional spelling of a header name, for headers we write."""
     key = header_key(name)

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ._uri_syntax import slot_setters
 from .errors import SipError, SipParseError
 from .headers import COMPACT_FORMS, split_comma_list
 from .message import SIP_VERSION, SipRequest
@@ -89,6 +90,21 @@ class Source:
     def reliable(self) -> bool:
         """True for TCP and TLS (RFC 3261 18: reliable transports)."""
         return self.transport in RELIABLE_TRANSPORTS
+
+
+_set_source_transport, _set_source_remote, _set_source_local, _set_source_connection = (
+    slot_setters(Source, "transport", "remote", "local", "connection")
+)
+
+
+def udp_source(remote: tuple[str, int], local: tuple[str, int]) -> Source:
+    """``Source(UDP, remote, local)``, built the parsers' way (every datagram makes one)."""
+    source = object.__new__(Source)
+    _set_source_transport(source, UDP)
+    _set_source_remote(source, remote)
+    _set_source_local(source, local)
+    _set_source_connection(source, None)
+    return source
 
 
 # -- addresses -----------------------------------------------------------------
@@ -353,4 +369,5 @@ __all__ = [
     "source_target",
     "stamp_via",
     "top_via",
+    "udp_source",
 ]

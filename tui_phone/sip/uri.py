@@ -673,18 +673,11 @@ def _parse_name_address(text: str) -> NameAddress:
         uri_param_map = split_simple_params(uri_params) if uri_params else _NO_PARAMS
         params = split_simple_params(params_text) if params_text else _NO_PARAMS
         if (port is None or port <= 65535) and uri_param_map is not None and params is not None:
-            # What the two-step path below would build, in one step.
-            uri = _new(SipUri)
-            _set_uri_host(uri, host)
-            _set_uri_scheme(uri, scheme.lower())
-            _set_uri_user(uri, user)
-            _set_uri_password(uri, None)
-            _set_uri_port(uri, port)
-            _set_uri_params(uri, uri_param_map)
-            _set_uri_headers(uri, ())
-            _set_uri_raw(uri, uri_text)
+            # What the two-step path below would build, in one step. The URI is
+            # the one parse_uri makes of uri_text (its fast path takes the same
+            # text), and remembers: a From differs call after call in its tag only.
             address = _new(NameAddress)
-            _set_addr_uri(address, uri)
+            _set_addr_uri(address, parse_uri(uri_text))
             _set_addr_display_name(address, tokens if display is None else display)
             _set_addr_params(address, params)
             _set_addr_raw(address, text)

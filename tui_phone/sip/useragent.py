@@ -452,8 +452,7 @@ class UserAgent:
         if session is not None:
             # RFC 3261 8.2.2.2: the same request arrived along another path.
             return 482, []
-        content_type = (request.content_type or "").split(";")[0].strip().lower()
-        if request.body and content_type != "application/sdp":
+        if request.body and request.content_type != "application/sdp":
             return 415, [("Accept", "application/sdp")]
         if request.body and not _identity_encoded(request):
             # RFC 3261 8.2.3: an encoding we cannot undo; say which ones we can.

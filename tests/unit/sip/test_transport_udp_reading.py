@@ -87,3 +87,12 @@ def test_a_handler_that_fails_does_not_stop_the_reading(loop: asyncio.AbstractEv
         run_until(loop, lambda: stopped.called)
     finally:
         peer.close()
+
+
+def test_udp_source_is_the_dataclass_made_the_usual_way() -> None:
+    from tui_phone.sip.routing import UDP, udp_source
+
+    made = udp_source(("127.0.0.1", 5099), ("127.0.0.1", 5060))
+    assert made == Source(UDP, ("127.0.0.1", 5099), ("127.0.0.1", 5060))
+    assert hash(made) == hash(Source(UDP, ("127.0.0.1", 5099), ("127.0.0.1", 5060)))
+    assert not made.reliable and made.connection is None

@@ -38,6 +38,7 @@ from ..routing import (
     is_ipv6,
     normalize_host,
     stamp_via,
+    udp_source,
 )
 from .base import (
     CONNECT_TIMEOUT,
@@ -490,13 +491,14 @@ class TransportLayer:
     def _datagram_received(self, endpoint: UdpEndpoint, data: bytes,
                            addr: tuple[str, int]) -> None:
         local = endpoint.local
-        source = Source(UDP, (self._normalized(addr[0]), addr[1]), local)
-        if not data.strip(b"\r\n"):
+        source = udp_source((self._normalized(addr[0]), addr[1]), local)
+        if data[:1] in b"\r\n" and not data.strip(b"\r\n"):  # (b"" is in any bytes)
             return  # a CRLF keep-alive from a peer's NAT binding refresh
         if data[:1] in (b"\x00", b"\x01") and data[4:8] == _STUN_COOKIE:
             logger.debug("ignoring a STUN message from %s", source.remote)
             return
-        self._log("received", UDP, local, source.remote, data)
+        if self._on_log is not None:
+            self._log("received", UDP, local, source.remote, data)
         try:
             message = parse_message(data, validate=True)
         except SipParseError as error:

@@ -71,7 +71,8 @@ class UdpEndpoint(DatagramProtocol):
                 logger.warning("reading UDP %s failed: %s", format_host_port(*self.local), error)
                 return
             try:
-                self.datagramReceived(data, addr)
+                # (recvfrom gives str and int already: no conversion as in datagramReceived)
+                self.layer._datagram_received(self, data, addr)
             except Exception:  # noqa: BLE001 - one bad datagram must not stop the reading
                 logger.exception("a UDP datagram from %s was not handled", addr)
 
