@@ -52,6 +52,7 @@ _STATUS_CODES = frozenset(str(code) for code in range(100, 700))
 _HEAD_END = re.compile(b"\r\n\r\n").search
 
 _REQUIRED = ("call-id", "cseq", "from", "to", "via")
+_REQUIRED_KEYS = frozenset(_REQUIRED)
 _SINGLE = ("call-id", "cseq", "from", "to", "max-forwards")
 
 
@@ -489,17 +490,23 @@ def _validate(message: SipRequest | SipResponse) -> None:
         if isinstance(uri, SipUri) and uri.headers:
             # RFC 3261 19.1.1 table: headers are not allowed in a Request-URI.
             raise SipParseError("Request-URI must not contain headers")
-    positions = index.get("content-length")
-    if positions is not None and len(positions) > 1:
-        if len({fields[i][2] for i in positions}) > 1:
-            raise SipParseError("conflicting Content-Length values")
-    for key in _REQUIRED:
-        if key not in index:
-            raise SipParseError(f"missing {header_spelling(key)} header")
-    for key in _SINGLE:
-        positions = index.get(key)
+    # Some header stands on several lines (Via, Record-Route ... or a duplicate):
+    # only then can the Content-Length and single-header checks find anything.
+    repeated = len(index) != len(fields)
+    if repeated:
+        positions = index.get("content-length")
         if positions is not None and len(positions) > 1:
-            raise SipParseError(f"duplicate {header_spelling(key)} header")
+            if len({fields[i][2] for i in positions}) > 1:
+                raise SipParseError("conflicting Content-Length values")
+    if not index.keys() >= _REQUIRED_KEYS:
+        for key in _REQUIRED:
+            if key not in index:
+                raise SipParseError(f"missing {header_spelling(key)} header")
+    if repeated:
+        for key in _SINGLE:
+            positions = index.get(key)
+            if positions is not None and len(positions) > 1:
+                raise SipParseError(f"duplicate {header_spelling(key)} header")
     parsed = headers._parsed
     call_id = fields[index["call-id"][0]][2]
     if not _CALL_ID_RE.match(call_id):
