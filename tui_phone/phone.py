@@ -115,7 +115,7 @@ class Phone:
         self.transports = tuple(t.upper() for t in transports)
         #: Our SDP answers to offers seen before, for answering at once.
         self.answers = AnswerTemplates()
-        self._spare: CallMedia | None = None  # taken for an answer at once that was not
+        self._spare: CallMedia | None = None  # taken for an INVITE that then went the usual way
         self._audio = audio
         self._audio_line: str | None = None
         # on_log is set while a subscriber takes SipMessageLogged (see subscribe).

@@ -338,10 +338,11 @@ class Headers:
             if offset < 0:
                 fields = []
             else:
-                lines = head[offset + 2 :].split("\r\n")
-                # Any CR or LF left in a line was not part of a CRLF.
-                joined = "".join(lines)
-                if "\r" in joined or "\n" in joined:
+                section = head[offset + 2 :]
+                lines = section.split("\r\n")
+                # Any CR or LF beyond the len(lines) - 1 CRLFs split at was not part of one.
+                crlfs = len(lines) - 1
+                if section.count("\r") != crlfs or section.count("\n") != crlfs:
                     raise SipParseError("bare CR or LF in the header section")
                 # A field name starts with a token character (from "!" on), so a
                 # section whose least line does is not folded.

@@ -15,6 +15,7 @@ An unmodified parsed message serializes to exactly the bytes it came from.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -52,6 +53,7 @@ _STATUS_CODES = frozenset(str(code) for code in range(100, 700))
 _HEAD_END = re.compile(b"\r\n\r\n").search
 
 _REQUIRED = ("call-id", "cseq", "from", "to", "via")
+_REQUIRED_KEYS = frozenset(_REQUIRED)
 _SINGLE = ("call-id", "cseq", "from", "to", "max-forwards")
 
 
@@ -489,17 +491,23 @@ def _validate(message: SipRequest | SipResponse) -> None:
         if isinstance(uri, SipUri) and uri.headers:
             # RFC 3261 19.1.1 table: headers are not allowed in a Request-URI.
             raise SipParseError("Request-URI must not contain headers")
-    positions = index.get("content-length")
-    if positions is not None and len(positions) > 1:
-        if len({fields[i][2] for i in positions}) > 1:
-            raise SipParseError("conflicting Content-Length values")
-    for key in _REQUIRED:
-        if key not in index:
-            raise SipParseError(f"missing {header_spelling(key)} header")
-    for key in _SINGLE:
-        positions = index.get(key)
+    # Some header stands on several lines (Via, Record-Route ... or a duplicate):
+    # only then can the Content-Length and single-header checks find anything.
+    repeated = len(index) != len(fields)
+    if repeated:
+        positions = index.get("content-length")
         if positions is not None and len(positions) > 1:
-            raise SipParseError(f"duplicate {header_spelling(key)} header")
+            if len({fields[i][2] for i in positions}) > 1:
+                raise SipParseError("conflicting Content-Length values")
+    if not index.keys() >= _REQUIRED_KEYS:
+        for key in _REQUIRED:
+            if key not in index:
+                raise SipParseError(f"missing {header_spelling(key)} header")
+    if repeated:
+        for key in _SINGLE:
+            positions = index.get(key)
+            if positions is not None and len(positions) > 1:
+                raise SipParseError(f"duplicate {header_spelling(key)} header")
     parsed = headers._parsed
     call_id = fields[index["call-id"][0]][2]
     if not _CALL_ID_RE.match(call_id):
@@ -590,23 +598,25 @@ def response_bytes(
     headers = request.headers
     fields = headers._load()
     index = headers._get_index()  # the same values as headers.values(), by position
-    lines = [f"{SIP_VERSION} {status} {reason_phrase(status)}"]
-    lines += [f"Via: {fields[i][2]}" for i in index["via"]]
-    lines.append(f"From: {fields[index['from'][0]][2]}")
     to_value = fields[index["to"][0]][2]
     if to_tag is not None and status != 100 and request.to_addr.tag is None:
         to_value = f"{to_value};tag={to_tag}"
-    lines.append(f"To: {to_value}")
-    lines.append(f"Call-ID: {fields[index['call-id'][0]][2]}")
-    lines.append(f"CSeq: {fields[index['cseq'][0]][2]}")
+    vias = "".join([f"Via: {fields[i][2]}\r\n" for i in index["via"]])
+    text = (f"{SIP_VERSION} {status} {reason_phrase(status)}\r\n{vias}"
+            f"From: {fields[index['from'][0]][2]}\r\nTo: {to_value}\r\n"
+            f"Call-ID: {fields[index['call-id'][0]][2]}\r\nCSeq: {fields[index['cseq'][0]][2]}\r\n")
     if 100 < status < 300 and "record-route" in index:
-        lines += [f"Record-Route: {fields[i][2]}" for i in index["record-route"]]
+        text += "".join([f"Record-Route: {fields[i][2]}\r\n" for i in index["record-route"]])
     if content_type is not None:
-        lines.append(f"Content-Type: {content_type}")
-    lines.append(f"Content-Length: {len(body)}")
-    lines += [f"{header_spelling(name)}: {value}" for name, value in extra]
-    lines.append("\r\n")
-    return "\r\n".join(lines).encode("utf-8", "surrogateescape") + body
+        text += f"Content-Type: {content_type}\r\n"
+    text += f"Content-Length: {len(body)}\r\n{_field_lines(extra)}\r\n"
+    return text.encode("utf-8", "surrogateescape") + body
+
+
+@functools.lru_cache(maxsize=64)
+def _field_lines(fields: tuple[tuple[str, str], ...]) -> str:
+    """``Name: value`` lines as Headers.add spells them (the same few, answer after answer)."""
+    return "".join(f"{header_spelling(name)}: {value}\r\n" for name, value in fields)
 
 
 __all__ = [

@@ -52,22 +52,28 @@ class AnswerTemplates:
 
     def __init__(self, size: int = MAX_TEMPLATES) -> None:
         self._size = size
-        self._templates: dict[tuple[bytes, tuple[Any, ...]], _Template] = {}
+        # By offer, then by our media: the shapes are compared, not hashed (a
+        # codec's dataclass hash is Python code, and the answer waits for it).
+        self._templates: dict[bytes, list[tuple[tuple[Any, ...], _Template]]] = {}
+        self._count = 0
 
     def __len__(self) -> int:
-        return len(self._templates)
+        return self._count
 
     def render(self, offer: bytes, local: LocalMedia, sess_id: int) -> bytes | None:
         """Our answer to ``offer`` in a new session ``sess_id`` (version = id) on
         ``local.port``, or None when this offer was not learned."""
         if local.crypto:
             return None
-        template = self._templates.get((offer, _local_shape(local)))
-        if template is None:
+        entries = self._templates.get(offer)
+        if entries is None:
             return None
-        head, middle, tail = template
-        number = str(sess_id).encode()
-        return b"%s%s %s%s%d%s" % (head, number, number, middle, local.port, tail)
+        shape = _local_shape(local)
+        for known, (head, middle, tail) in entries:
+            if known == shape:
+                number = str(sess_id).encode()
+                return b"%s%s %s%s%d%s" % (head, number, number, middle, local.port, tail)
+        return None
 
     def learn(self, offer: bytes, local: LocalMedia, answer: bytes, sess_id: int,
               sess_version: int) -> bool:
@@ -79,10 +85,15 @@ class AnswerTemplates:
         template = _cut(answer, local, sess_id)
         if template is None:
             return False
-        key = (offer, _local_shape(local))
-        if key not in self._templates and len(self._templates) >= self._size:
+        shape = _local_shape(local)
+        entries = self._templates.get(offer, [])
+        kept = [(known, cut) for known, cut in entries if known != shape]
+        if len(kept) == len(entries) and self._count >= self._size:
             self._templates.clear()
-        self._templates[key] = template
+            self._count = 0
+            entries = kept = []
+        self._count += len(kept) + 1 - len(entries)
+        self._templates[offer] = [*kept, (shape, template)]
         return True
 
 

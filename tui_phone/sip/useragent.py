@@ -8,7 +8,9 @@ performs the effects the machines return (send, start/cancel timers with
 * requests inside a session go to the :class:`SessionHandler` registered for
   their Call-ID (a :class:`~tui_phone.call.Call`), and so do ACKs for 2xx and
   retransmitted 2xx responses that no transaction matches any more;
-* a new INVITE goes to ``on_invite``;
+* a new INVITE goes to ``on_invite`` (over UDP, once it passed the checks, it is
+  first offered to ``answer_at_once``, which may answer it before its transaction
+  is made: ``tui-phone answer``);
 * what nobody handles is answered here: OPTIONS 200 (with Allow, Accept,
   Supported), 501 for unknown methods (with Allow), 416 for a Request-URI
   scheme other than sip/sips, 420 for an unsupported Require, 415 for an

@@ -85,3 +85,21 @@ def test_the_table_starts_afresh_when_full() -> None:
         offer = OFFER.replace(b"53655765", str(number).encode())
         assert templates.learn(offer, local, answer(offer, local, 9), 9, 9)
     assert len(templates) == 1
+
+
+def test_several_shapes_of_our_media_per_offer_and_learning_again_replaces() -> None:
+    local = LocalMedia("127.0.0.1", 30000)
+    other = replace(local, address="127.0.0.2")
+    templates = AnswerTemplates(size=3)
+    for media in (local, other, local):
+        assert templates.learn(OFFER, media, answer(OFFER, media, 9), 9, 9)
+    assert len(templates) == 2
+    for media in (local, other):
+        moved = replace(media, port=30010)
+        assert templates.render(OFFER, moved, 11) == answer(OFFER, moved, 11)
+    offer2 = OFFER.replace(b"53655765", b"1")
+    assert templates.learn(offer2, local, answer(offer2, local, 9), 9, 9)
+    assert len(templates) == 3
+    offer3 = OFFER.replace(b"53655765", b"2")  # full: starts afresh with this one
+    assert templates.learn(offer3, other, answer(offer3, other, 9), 9, 9)
+    assert len(templates) == 1 and templates.render(OFFER, local, 1) is None
