@@ -36,8 +36,13 @@ from .rtp.dtmf import DtmfDigit
 from .rtp.jitterbuffer import Frame, Gap, JitterBuffer
 from .rtp.packet import RtpPacket
 from .rtp.session import RtpSession
-from .rtp.srtp import AES_CM_128_HMAC_SHA1_32, AES_CM_128_HMAC_SHA1_80, SrtpContext, make_crypto_attribute
-from .rtp.srtp import CryptoAttribute as SrtpKey
+from .rtp.srtp import (
+    AES_CM_128_HMAC_SHA1_32,
+    AES_CM_128_HMAC_SHA1_80,
+    SrtpContext,
+    make_crypto_attribute,
+)
+from .rtp.srtp import CryptoAttribute as SrtpKey  # the SRTP side's reading of an a=crypto value
 from .sip.offeranswer import Codec, LocalMedia, NegotiatedMedia
 from .sip.sdpattributes import CryptoAttribute
 
