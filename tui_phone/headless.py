@@ -34,7 +34,7 @@ from .events import (
 )
 from .media import sdp_codecs
 from .phone import Phone, PhoneError, parse_target
-from .sip.routing import TCP, TLS, UDP, RoutingError, resolve_target
+from .sip.routing import TCP, TLS, UDP, RoutingError, named_transport
 from .sip.transport.base import TlsClientConfig
 from .sip.uri import SipUri
 
@@ -148,12 +148,12 @@ def _transports(account: Account, target: SipUri | None = None) -> tuple[str, ..
     kinds = [UDP]
     wanted = [account.transport.upper()]
     if target is not None:
-        first_hop = account.outbound_proxy_uri or target
-        if first_hop.is_secure or first_hop.transport is not None:
-            try:
-                wanted.append(resolve_target(first_hop).transport)
-            except RoutingError:
-                pass  # Phone.call says what is wrong with it
+        try:
+            named = named_transport(account.outbound_proxy_uri or target)
+        except RoutingError:
+            named = None  # Phone.call says what is wrong with it
+        if named is not None:
+            wanted.append(named)
     kinds += [kind for kind in dict.fromkeys(wanted) if kind in (TCP, TLS)]
     return tuple(kinds)
 

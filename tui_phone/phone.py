@@ -47,7 +47,7 @@ from .sip.registration import (
     SendRegister,
     StartRefreshTimer,
 )
-from .sip.routing import UDP, RoutingError, Source, resolve_target
+from .sip.routing import UDP, RoutingError, Source, named_transport
 from .sip.sdpanswers import AnswerTemplates
 from .sip.transaction import T1
 from .sip.transaction_server import ServerInviteTransaction
@@ -284,12 +284,12 @@ class Phone:
         """The transport of a new call: the one the first hop's URI names (RFC 3263 4.1:
         ``transport=``, or TLS for SIPS), else the account's. Via, Contact and the
         connection all use it (RFC 3261 18.1.1)."""
-        if not (first_hop.is_secure or first_hop.transport is not None):
-            return self.transport_for(account)
         try:
-            named = resolve_target(first_hop).transport
+            named = named_transport(first_hop)
         except RoutingError as error:
             raise PhoneError(f"cannot call {first_hop}: {error}") from None
+        if named is None:
+            return self.transport_for(account)
         if named not in self.transports:
             raise PhoneError(f"cannot call {first_hop}: it needs {named}, and the phone listens on "
                              f"{', '.join(self.transports)} only")

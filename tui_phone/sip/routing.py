@@ -245,6 +245,14 @@ def source_target(source: Source) -> Target:
 # -- RFC 3263 4 (without NAPTR/SRV): where requests go --------------------------
 
 
+def named_transport(uri: SipUri) -> str | None:
+    """The transport ``uri`` asks for (``transport=``, or TLS for SIPS), None when it names
+    none; raises RoutingError for one we do not have (see :func:`resolve_target`)."""
+    if not (uri.is_secure or uri.transport is not None):
+        return None
+    return resolve_target(uri).transport
+
+
 def resolve_target(uri: SipUri) -> Target:
     """The transport, host and port for a request to ``uri`` (RFC 3263 4, no DNS).
 
@@ -363,6 +371,7 @@ __all__ = [
     "format_host_port",
     "ip_address",
     "is_ipv6",
+    "named_transport",
     "normalize_host",
     "resolve_target",
     "response_target",

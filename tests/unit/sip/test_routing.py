@@ -24,6 +24,7 @@ from tui_phone.sip.routing import (
     format_host_port,
     ip_address,
     is_ipv6,
+    named_transport,
     normalize_host,
     resolve_target,
     response_target,
@@ -289,6 +290,23 @@ def test_source_target_goes_straight_back() -> None:
 )
 def test_resolve_target(uri: str, expected: tuple[str, str, int]) -> None:
     assert resolve_target(SipUri.parse(uri)) == Target(*expected)
+
+
+@pytest.mark.parametrize(("uri", "expected"), [
+    ("sip:bob@example.com", None),
+    ("sip:bob@example.com:5070", None),
+    ("sip:bob@example.com;transport=TCP", "TCP"),
+    ("sip:bob@example.com;transport=udp", "UDP"),
+    ("sips:bob@example.com", "TLS"),
+    ("sips:bob@example.com;transport=tcp", "TLS"),
+])
+def test_named_transport(uri: str, expected: str | None) -> None:
+    assert named_transport(SipUri.parse(uri)) == expected
+
+
+def test_named_transport_errors() -> None:
+    with pytest.raises(RoutingError, match=r"^unsupported transport 'sctp'"):
+        named_transport(SipUri.parse("sip:bob@example.com;transport=sctp"))
 
 
 def test_resolve_target_errors() -> None:
