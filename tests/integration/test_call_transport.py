@@ -12,24 +12,20 @@ import socket
 import subprocess
 from pathlib import Path
 
+from tui_phone.sip.framing import StreamFramer
 from tui_phone.sip.message import SipRequest, parse_message
 from tui_phone.testing.peers import environment, tui_phone_command
 
 
 def read_message(connection: socket.socket) -> SipRequest:
-    data = b""
-    while b"\r\n\r\n" not in data:
+    """The first SIP message on a stream, framed as our TCP transport frames it."""
+    framer = StreamFramer()
+    while True:
         chunk = connection.recv(65535)
-        assert chunk, f"connection closed after {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = int(next(line.split(b":", 1)[1] for line in head.split(b"\r\n")
-                      if line.lower().startswith((b"content-length:", b"l:"))))
-    while len(body) < length:
-        body += connection.recv(65535)
-    message = parse_message(head + b"\r\n\r\n" + body[:length])
-    assert isinstance(message, SipRequest)
-    return message
+        assert chunk, "connection closed before a whole message"
+        messages = [event for event in framer.feed(chunk) if isinstance(event, SipRequest)]
+        if messages:
+            return messages[0]
 
 
 def refusal(invite: SipRequest) -> bytes:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_phone.testing.peers import environment, stop, tui_phone_command, wait_for_line
+from tui_phone.testing.peers import environment, json_events, stop, tui_phone_command, wait_for_line
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_call_over_ipv6_loopback(answer_v6: tuple[int, Path], transport: str) 
     assert re.search(r"^Contact: <sip:[^@]+@\[::1\]:\d+", invite, re.MULTILINE)
     assert re.search(r"^c=IN IP6 ::1\r?$", invite, re.MULTILINE)  # SDP: no brackets (RFC 4566)
     # the callee's 200 OK went back to [::1] over the same transport
-    callee = [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
+    callee = json_events(out)
     sent = [e for e in callee if e["event"] == "sip_message" and e["direction"] == "sent"
             and e["data"].startswith("SIP/2.0 200 OK")]
     assert sent and all(e["transport"] == transport.upper() and e["remote"][0] == "::1" for e in sent)

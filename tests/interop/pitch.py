@@ -6,6 +6,9 @@ import array
 import wave
 from pathlib import Path
 
+TONE = 400.0  # Hz, the WAV the tests give baresip (write_tone_wav)
+SINE = 440.0  # Hz, baresip's own source without a WAV (ausine)
+
 
 def received_pitch(recording: Path) -> tuple[float, int]:
     """(zero crossings per second / 2, peak) of the received channel over its second second."""

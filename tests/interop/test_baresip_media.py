@@ -14,14 +14,14 @@ import subprocess
 import time
 import wave
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.interop.pitch import received_pitch
+from tests.interop.pitch import SINE, TONE, received_pitch
 from tui_phone.testing.peers import (
     baresip_console,
     environment,
+    json_events,
     start_answer,
     start_baresip,
     stop,
@@ -32,8 +32,6 @@ from tui_phone.testing.peers import (
 )
 
 DURATION = 3.0
-TONE = 400.0  # Hz, the WAV baresip plays
-SINE = 440.0  # Hz, baresip's own source without a WAV (ausine)
 
 
 @pytest.mark.parametrize(("codec", "baresip_codec", "rate"), [
@@ -63,10 +61,6 @@ def test_wideband_call_into_baresip_carries_its_tone(
     assert pitch == pytest.approx(TONE, rel=0.02) and peak > 3000, (pitch, peak)
 
 
-def events(out: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
-
-
 def test_baresip_calls_in_holds_resumes_sends_dtmf_and_hangs_up(tmp_path: Path) -> None:
     # tui-phone plays a tone too, so that baresip's counters show it heard us.
     recordings = tmp_path / "recordings"
@@ -91,14 +85,14 @@ def test_baresip_calls_in_holds_resumes_sends_dtmf_and_hangs_up(tmp_path: Path) 
             baresip_console(port, digit, wait=0.5)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and len(
-                [e for e in events(answer.out) if e["event"] == "dtmf_received"]) < 3:
+                [e for e in json_events(answer.out) if e["event"] == "dtmf_received"]) < 3:
             time.sleep(0.05)
         baresip_console(port, "/hangup")
         assert answer.process.wait(15) == 0  # --max-calls 1: the call ended, and so did answer
     finally:
         stop(answer.process)
         stop_baresip(baresip)
-    seen = events(answer.out)
+    seen = json_events(answer.out)
     assert [(e["local"], e["remote"]) for e in seen if e["event"] == "call_hold_changed"] == [
         (False, True), (False, False)], log.read_text(errors="replace")[-2000:]
     ended = [e for e in seen if e["event"] == "call_ended"][0]

@@ -13,14 +13,14 @@ import re
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.interop.pitch import received_pitch
+from tests.interop.pitch import SINE, TONE, received_pitch
 from tui_phone.testing.peers import (
     baresip_console,
     environment,
+    json_events,
     start_answer,
     start_baresip,
     stop,
@@ -31,8 +31,6 @@ from tui_phone.testing.peers import (
 )
 
 DURATION = 3.0
-TONE = 400.0  # Hz, the WAV baresip plays
-SINE = 440.0  # Hz, baresip's own source without a WAV
 
 
 def account(tmp_path: Path, srtp: str) -> Path:
@@ -81,10 +79,6 @@ def test_mandatory_srtp_call_into_baresip(tmp_path: Path) -> None:
     assert received >= ended["rtp"]["tx_packets"] - 5 and errors == 0
 
 
-def events(out: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.read_text().splitlines() if line.startswith("{")]
-
-
 def test_baresip_calls_in_with_srtp_and_optional_takes_it(tmp_path: Path) -> None:
     recordings = tmp_path / "recordings"
     recordings.mkdir()
@@ -100,7 +94,7 @@ def test_baresip_calls_in_with_srtp_and_optional_takes_it(tmp_path: Path) -> Non
     finally:
         stop(answer.process)
         stop_baresip(baresip)
-    seen = events(answer.out)
+    seen = json_events(answer.out)
     [ok] = [e["data"] for e in seen if e["event"] == "sip_message" and e["direction"] == "sent"
             and e["data"].startswith("SIP/2.0 200") and "m=audio" in e["data"]]
     assert sdp_lines(ok, "m=audio")[0].split()[2] == "RTP/SAVP"

@@ -12,6 +12,7 @@ import pytest
 from tui_phone.testing.peers import (
     environment,
     free_port,
+    json_events,
     require,
     sip_probe,
     start_answer,
@@ -86,7 +87,7 @@ def test_alice_calls_bob_through_kamailio(tmp_path: Path, kamailio: int, transpo
         assert bob.process.wait(15) == 0
     finally:
         stop(bob.process)
-    bob_lines = [json.loads(line) for line in bob.out.read_text().splitlines() if line.startswith("{")]
+    bob_lines = json_events(bob.out)
     bob_end = [line for line in bob_lines if line["event"] == "call_ended"][0]
     assert bob_end["ended_by"] == "remote" and bob_end["status"] == 200
     # every SIP message of bob's (REGISTER, the call, the un-REGISTER) went over the

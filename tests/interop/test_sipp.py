@@ -46,14 +46,8 @@ def test_sipp_uac_50_calls_into_answer_echo(tmp_path: Path) -> None:
 
 
 def test_call_into_sipp_uas(tmp_path: Path) -> None:
-    port = free_port()
-    command = [*sipp_base(tmp_path), "-sn", "uas", "-p", str(port), "-bg"]
-    # -p is given twice: sipp takes the last one, the port we announce.
-    uas = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=20,
-                         check=False)
-    pid = int(uas.stdout.split("PID=[")[1].split("]")[0])
+    port, pid = sipp_in_background(tmp_path, "-sn", "uas")
     try:
-        wait_for_udp(port)
         call = subprocess.run(
             tui_phone_command("call", f"sip:service@127.0.0.1:{port}", "--duration", "1",
                               "--json"),
@@ -66,14 +60,10 @@ def test_call_into_sipp_uas(tmp_path: Path) -> None:
 
 def test_a_peer_that_sends_no_media_is_hung_up_after_rtp_timeout(tmp_path: Path) -> None:
     # sipp's uas answers and then sends nothing: no RTP, no RTCP, no BYE.
-    port = free_port()
-    uas = subprocess.run([*sipp_base(tmp_path), "-sn", "uas", "-p", str(port), "-bg"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=20, check=False)
-    pid = int(uas.stdout.split("PID=[")[1].split("]")[0])
     config = tmp_path / "quick.toml"
     config.write_text("[phone]\nrtp_timeout = 2\n")
+    port, pid = sipp_in_background(tmp_path, "-sn", "uas")
     try:
-        wait_for_udp(port)
         started = time.monotonic()
         call = subprocess.run(
             tui_phone_command("call", f"sip:service@127.0.0.1:{port}", "--duration", "60",
@@ -97,16 +87,12 @@ def test_a_peer_that_sends_no_media_is_hung_up_after_rtp_timeout(tmp_path: Path)
 def test_a_challenged_reinvite_and_bye_are_sent_again_with_credentials(tmp_path: Path) -> None:
     # RFC 3261 22.2 inside a dialog: sipp answers the call, then wants credentials (407)
     # for the hold re-INVITE and for the BYE, and checks that both come again with them.
-    port = free_port()
-    scenario = Path(__file__).parent / "fixtures" / "sipp_challenge_in_dialog.xml"
-    uas = subprocess.run([*sipp_base(tmp_path), "-sf", str(scenario), "-p", str(port), "-m", "1",
-                          "-bg"], cwd=tmp_path, capture_output=True, text=True, timeout=20, check=False)
-    pid = int(uas.stdout.split("PID=[")[1].split("]")[0])
     config = tmp_path / "alice.toml"
     config.write_text('[accounts.alice]\nuri = "sip:alice@127.0.0.1"\npassword = "alicepw"\n')
     config.chmod(0o600)
+    scenario = Path(__file__).parent / "fixtures" / "sipp_challenge_in_dialog.xml"
+    port, pid = sipp_in_background(tmp_path, "-sf", str(scenario), "-m", "1")
     try:
-        wait_for_udp(port)
         call = subprocess.run(
             tui_phone_command("call", "--account", "alice", f"sip:service@127.0.0.1:{port}",
                               "--duration", "2", "--hold-at", "0.5", "--json", "--sip-trace",
@@ -131,6 +117,21 @@ def test_a_challenged_reinvite_and_bye_are_sent_again_with_credentials(tmp_path:
     assert (counts["SuccessfulCall(C)"], counts["FailedCall(C)"]) == (1, 0), (
         (tmp_path / "errors.log").read_text(errors="replace")[-2000:]
         if (tmp_path / "errors.log").exists() else "")
+
+
+def sipp_in_background(tmp_path: Path, *scenario: str) -> tuple[int, int]:
+    """sipp as a UAS (``-bg``) on a free port, once it listens: (port, pid)."""
+    port = free_port()
+    # -p is given twice: sipp takes the last one, the port we announce.
+    started = subprocess.run([*sipp_base(tmp_path), *scenario, "-p", str(port), "-bg"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=20, check=False)
+    pid = int(started.stdout.split("PID=[")[1].split("]")[0])
+    try:
+        wait_for_udp(port)
+    except AssertionError:
+        subprocess.run(["kill", str(pid)], check=False)
+        raise
+    return port, pid
 
 
 def wait_for_udp(port: int, timeout: float = 5.0) -> None:

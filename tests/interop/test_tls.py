@@ -14,6 +14,7 @@ from tui_phone.testing.certs import TestPki, make_test_pki
 from tui_phone.testing.peers import (
     RunningAnswer,
     environment,
+    json_events,
     start_answer,
     stop,
     tui_phone_command,
@@ -96,7 +97,7 @@ def test_the_callee_hangs_up_over_tls_with_a_tls_via(tmp_path: Path) -> None:
         stop(answer.process)
     ended = [json.loads(line) for line in caller_out.read_text().splitlines() if '"call_ended"' in line][0]
     assert ended["ended_by"] == "remote" and ended["status"] == 200
-    trace = [json.loads(line) for line in answer.out.read_text().splitlines() if line.startswith("{")]
+    trace = json_events(answer.out)
     [bye] = [m for m in trace if m["event"] == "sip_message" and m["direction"] == "sent"
              and m["data"].startswith("BYE ")]
     assert bye["transport"] == "TLS" and "\r\nVia: SIP/2.0/TLS " in bye["data"], bye["data"]

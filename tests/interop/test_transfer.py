@@ -7,13 +7,13 @@ headless baresip 1.0.0 configured from tests/interop/fixtures/.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from tui_phone.testing.peers import (
     baresip_console,
+    json_events,
     free_port,
     require,
     start_answer,
@@ -26,14 +26,6 @@ from tui_phone.testing.scenario_tools import run_scenario
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCENARIOS = "tui_phone.testing.transfer_scenarios"
-
-
-def events(out: Path) -> list[dict[str, Any]]:
-    result = []
-    for line in out.read_text(errors="replace").splitlines():
-        if line.startswith("{"):
-            result.append(json.loads(line))
-    return result
 
 
 def named(items: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -57,7 +49,7 @@ def test_blind_transfer_among_three_tui_phone_processes(tmp_path: Path) -> None:
                                                              "SIP/2.0 200 OK"]
     assert result["call_state"] == "ended"
     # ``answer`` prints call events only: B answered A, then its call to C was answered
-    bob_events, carol_events = events(bob.out), events(carol.out)
+    bob_events, carol_events = json_events(bob.out), json_events(carol.out)
     assert [e["remote"].split("@")[0] for e in named(bob_events, "call_answered")] == [
         "sip:alice", "sip:carol"]
     first_end = named(bob_events, "call_ended")[0]
@@ -80,13 +72,13 @@ def test_attended_transfer_among_three_tui_phone_processes(tmp_path: Path) -> No
     assert alice["completed"] == ["transferor"]
     # both of A's calls end: A BYEs the transferred one, C BYEs the replaced one
     assert sorted(result["ended"]) == [[False, "remote"], [True, "local"]]
-    carol_events = events(carol.out)
+    carol_events = json_events(carol.out)
     answered = named(carol_events, "call_answered")
     assert [a["remote"].split("@")[0] for a in answered] == ["sip:alice", "sip:tui-phone"]
     replaced = named(carol_events, "call_ended")[0]
     assert replaced["call_id"] == answered[0]["call_id"] and replaced["ended_by"] == "local"
     # B's new call shares its Call-ID with C's: it is the replacing INVITE's dialog
-    bob_answered = named(events(bob.out), "call_answered")
+    bob_answered = named(json_events(bob.out), "call_answered")
     assert bob_answered[-1]["call_id"] == answered[1]["call_id"]
 
 
@@ -132,7 +124,7 @@ def test_blind_transfer_of_a_call_with_baresip(tmp_path: Path) -> None:
     assert [frag.strip() for frag in result["sipfrags"]][-1] == "SIP/2.0 200 OK"
     assert alice["completed"] == ["transferor"] and result["call_state"] == "ended"
     # baresip's INVITE reached the target, which answered it
-    answered = named(events(carol.out), "call_answered")
+    answered = named(json_events(carol.out), "call_answered")
     assert len(answered) == 1 and answered[0]["remote"].startswith("sip:bob@127.0.0.1")
 
 
@@ -151,7 +143,7 @@ def test_baresip_blind_transfers_its_call_with_tui_phone(tmp_path: Path) -> None
         stop(bob.process)
         stop(carol.process)
         stop_baresip(baresip)
-    bob_events = events(bob.out)
+    bob_events = json_events(bob.out)
     messages = [e["data"] for e in named(bob_events, "sip_message")]
     sent = [m for m in messages if not m.startswith("SIP/2.0")]
     replies = [m.split("\r\n", 1)[0] for m in messages if m.startswith("SIP/2.0 202")]
@@ -162,4 +154,4 @@ def test_baresip_blind_transfers_its_call_with_tui_phone(tmp_path: Path) -> None
     assert [a["remote"].split("@")[0] for a in answered] == ["sip:alice", "sip:carol"]
     first_end = named(bob_events, "call_ended")[0]
     assert first_end["call_id"] == answered[0]["call_id"] and first_end["ended_by"] == "remote"
-    assert len(named(events(carol.out), "call_answered")) == 1
+    assert len(named(json_events(carol.out), "call_answered")) == 1

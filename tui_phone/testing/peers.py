@@ -4,6 +4,7 @@ the tui-phone command line as a subprocess, sipp's statistics file."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tui_phone
 
@@ -80,6 +82,12 @@ def wait_for_line(path: Path, needle: str, timeout: float = 10.0,
         time.sleep(0.05)
     text = path.read_text(errors="replace") if path.exists() else ""
     raise AssertionError(f"{needle!r} not seen in {path} within {timeout} s:\n{text[-3000:]}")
+
+
+def json_events(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects a ``--json`` run wrote to ``path``, one per line, in order."""
+    return [json.loads(line) for line in path.read_text(errors="replace").splitlines()
+            if line.startswith("{")]
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> int:
