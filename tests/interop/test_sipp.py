@@ -127,23 +127,27 @@ def sipp_in_background(tmp_path: Path, *scenario: str) -> tuple[int, int]:
                              cwd=tmp_path, capture_output=True, text=True, timeout=20, check=False)
     pid = int(started.stdout.split("PID=[")[1].split("]")[0])
     try:
-        wait_for_udp(port)
+        wait_for_udp(port, pid=pid)
     except AssertionError:
         subprocess.run(["kill", str(pid)], check=False)
         raise
     return port, pid
 
 
-def wait_for_udp(port: int, timeout: float = 5.0) -> None:
-    import socket
-    import time
+def wait_for_udp(port: int, timeout: float = 5.0, pid: int | None = None) -> None:
+    """Wait until some socket is bound to UDP ``port`` (read from /proc/net/udp*).
 
+    Probing by binding the port ourselves raced with sipp's own bind: a probe
+    holding the port at that moment made sipp exit.
+    """
+    suffix = f":{port:04X}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
+        for table in ("/proc/net/udp", "/proc/net/udp6"):
+            rows = Path(table).read_text().splitlines()[1:]
+            if any(row.split()[1].endswith(suffix) for row in rows):
                 return
+        if pid is not None and not Path(f"/proc/{pid}").exists():
+            raise AssertionError(f"sipp (pid {pid}) exited before listening on UDP {port}")
         time.sleep(0.05)
     raise AssertionError(f"nothing listens on UDP {port}")
