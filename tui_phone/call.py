@@ -36,6 +36,7 @@ from .sip.dialogset import InviteDialogSet
 from .sip.errors import SipParseError
 from .sip.message import SipRequest, SipResponse, build_response, response_bytes
 from .sip.offeranswer import NegotiatedMedia, OfferAnswerError
+from .sip.plaininvite import PlainInvite
 from .sip.registration import authorize, request_copy
 from .sip.requests import build_cancel, new_request, with_branch
 from .sip.routing import Source, Target
@@ -302,13 +303,16 @@ class Call:
                                          self.sdp.origin.sess_version)
 
     @staticmethod
-    def ok_bytes(ua: UserAgent, request: SipRequest, tag: str, contact: str, body: bytes) -> bytes:
+    def ok_bytes(ua: UserAgent, request: SipRequest | PlainInvite, tag: str, contact: str,
+                 body: bytes) -> bytes:
         """The 200 OK with our SDP ``body`` that :meth:`answer` sends for ``request``, as
         bytes: the same fields, with the Server field the user agent adds."""
-        return response_bytes(
-            request, 200, to_tag=tag, body=body, content_type=SDP,
-            extra=(("Contact", contact), ("Allow", ALLOW), ("Supported", ", ".join(SUPPORTED)),
-                   ("Server", ua.user_agent)))
+        extra = (("Contact", contact), ("Allow", ALLOW), ("Supported", ", ".join(SUPPORTED)),
+                 ("Server", ua.user_agent))
+        if isinstance(request, PlainInvite):
+            return request.response_bytes(200, to_tag=tag, body=body, content_type=SDP,
+                                          extra=extra)
+        return response_bytes(request, 200, to_tag=tag, body=body, content_type=SDP, extra=extra)
 
     def answered_at_once(self, request: SipRequest, transaction: ServerInviteTransaction,
                          source: Source, ok: SipResponse, sess_id: int) -> None:

@@ -38,6 +38,7 @@ from .sip.auth import DigestClient
 from .sip.errors import SipParseError
 from .sip.ids import IdGenerator
 from .sip.message import SipRequest, SipResponse
+from .sip.plaininvite import PlainInvite
 from .sip.registration import (
     CancelRefreshTimer,
     Registration,
@@ -495,17 +496,17 @@ class Phone:
         call.incoming(request, transaction, source)
         return call
 
-    def _answer_at_once(self, request: SipRequest, source: Source) -> AnswerAtOnce | None:
+    def _answer_at_once(self, request: SipRequest | PlainInvite,
+                        source: Source) -> AnswerAtOnce | None:
         """The 200 OK for a new INVITE over UDP whose offer we answered before, made
         before the call; the user agent sends it, then :meth:`_answered_at_once` runs.
 
-        None for the usual way: DND, Replaces, no offer (ours goes in the 200),
-        an offer not seen before (the usual way learns it), a Record-Route, no
-        Contact, no free RTP port pair.
+        None for the usual way: DND, no offer (ours goes in the 200), an offer
+        not seen before (the usual way learns it), no free RTP port pair. (The
+        user agent asks only for an INVITE with a Contact, and no Record-Route
+        or Replaces.)
         """
-        headers = request.headers
-        if (self.dnd or not request.body or "replaces" in headers or "record-route" in headers
-                or not request.contacts):
+        if self.dnd or not request.body:
             return None
         account = self._account_for(request)
         try:
@@ -521,12 +522,12 @@ class Phone:
             return None
         contact = self.ua.contact(self.aor_user(account), UDP)
         data = Call.ok_bytes(self.ua, request, self.ua.ids.tag(), contact, body)
-        return AnswerAtOnce(data, functools.partial(self._answered_at_once, request, source,
-                                                    account, media, sess_id))
+        return AnswerAtOnce(data, functools.partial(self._answered_at_once, source, account,
+                                                    media, sess_id))
 
-    def _answered_at_once(self, request: SipRequest, source: Source, account: Account,
-                          media: CallMedia, sess_id: int, transaction: ServerInviteTransaction,
-                          ok: SipResponse) -> None:
+    def _answered_at_once(self, source: Source, account: Account, media: CallMedia,
+                          sess_id: int, request: SipRequest,
+                          transaction: ServerInviteTransaction, ok: SipResponse) -> None:
         call = Call(self, account, outgoing=False, call_id=request.call_id or "",
                     remote=str(request.from_addr.uri), transport=UDP, media=media)
         self._track(call)
@@ -541,7 +542,7 @@ class Phone:
         call.announce_answer()
         self._refill_ports()
 
-    def _account_for(self, request: SipRequest) -> Account:
+    def _account_for(self, request: SipRequest | PlainInvite) -> Account:
         user = request.uri.user if isinstance(request.uri, SipUri) else None
         for account in self.config.accounts.values():
             if self.aor_user(account) == user:

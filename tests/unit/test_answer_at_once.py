@@ -119,17 +119,75 @@ def test_the_200_ok_given_at_once_is_the_general_one_field_by_field(shape) -> No
         [first] = side.receive(shape(1))
         assert first.status == 200
     assert len(fast.phone.answers) == 1  # learned from the first call's general answer
-    [ok] = fast.receive(shape(2))
-    [reference] = general.receive(shape(2))
-    assert fast.phone.calls[-1].state is CallState.CONNECTED
-    assert (ok.status, ok.reason) == (reference.status, reference.reason) == (200, "OK")
-    assert fields(ok) == fields(reference)
-    assert ok.to_addr.tag and ok.to_addr.tag == fast.phone.calls[-1].dialog.local_tag
-    assert normalized_sdp(ok.body) == normalized_sdp(reference.body)
-    call = fast.phone.calls[-1]
-    assert f"m=audio {call.media.port} ".encode() in ok.body
-    assert ok.body == bytes(call._answer_sdp)  # the offer/answer state is what was sent
-    assert call.media.negotiated == general.phone.calls[-1].media.negotiated
+    parsed_first: list[SipRequest] = []
+    ask = fast.phone.ua._answered_at_once
+    fast.phone.ua._answered_at_once = lambda request, *rest: (  # type: ignore[method-assign]
+        parsed_first.append(request) or ask(request, *rest))
+    # The second call's INVITE is parsed before its answer; the third one, of a
+    # plain shape answered before, is answered from its datagram.
+    for number in (2, 3):
+        [ok] = fast.receive(shape(number))
+        [reference] = general.receive(shape(number))
+        assert fast.phone.calls[-1].state is CallState.CONNECTED
+        assert (ok.status, ok.reason) == (reference.status, reference.reason) == (200, "OK")
+        assert fields(ok) == fields(reference)
+        assert ok.to_addr.tag and ok.to_addr.tag == fast.phone.calls[-1].dialog.local_tag
+        assert normalized_sdp(ok.body) == normalized_sdp(reference.body)
+        call = fast.phone.calls[-1]
+        assert f"m=audio {call.media.port} ".encode() in ok.body
+        assert ok.body == bytes(call._answer_sdp)  # the offer/answer state is what was sent
+        assert call.media.negotiated == general.phone.calls[-1].media.negotiated
+        assert call._invite is not None and call._invite.via == general.phone.calls[-1]._invite.via
+    plain = shape is sipp_like
+    assert len(fast.phone.ua.invite_shapes) == (1 if plain else 0)
+    assert [r.call_id for r in parsed_first] == ([f"{2}-1@127.0.0.1"] if plain else
+                                                  [parse_message(shape(n).encode()).call_id
+                                                   for n in (2, 3)])
+
+
+def rport(number: int) -> str:
+    return sipp_like(number).replace(";branch=", ";rport;branch=").replace(
+        f"Via: SIP/2.0/UDP {PEER[0]}", "Via: SIP/2.0/UDP client.invalid")
+
+
+def test_an_invite_answered_from_its_shape_gets_its_via_stamped() -> None:
+    side = Side(at_once=True)
+    for number in (1, 2):
+        side.receive(rport(number))
+    assert len(side.phone.ua.invite_shapes) == 1
+    [ok] = side.receive(rport(3))
+    assert ok.headers.get_all("via") == [
+        f"SIP/2.0/UDP client.invalid:{PEER[1]};rport={PEER[1]};branch=z9hG4bK-3;received={PEER[0]}"]
+    assert side.sip.sent[-1][1] == PEER  # to received and rport (RFC 3581 4)
+
+
+def test_what_an_invite_answered_from_its_shape_leaves_to_the_general_path() -> None:
+    side = Side(at_once=True)
+    for number in (1, 2, 3):
+        side.receive(sipp_like(number))
+    calls = len(side.phone.calls)
+    # A copy of the last INVITE: its session (and transaction) exists.
+    assert side.receive(sipp_like(3)) == []
+    # A new Call-ID on a branch in use: the transaction's (RFC 3261 17.2.3), no new call.
+    copy = sipp_like(3).replace("Call-ID: 3-1@", "Call-ID: 4-1@")
+    side.receive(copy)
+    assert len(side.phone.calls) == calls
+    # DND: the phone says no at once; the general path answers 486.
+    side.phone.dnd = True
+    [busy] = side.receive(sipp_like(5))
+    assert busy.status == 486
+
+
+def test_an_invite_answered_from_its_shape_is_logged_before_its_answer() -> None:
+    side = Side(at_once=True)
+    for number in (1, 2):
+        side.receive(sipp_like(number))
+    side.events.clear()
+    side.receive(sipp_like(3))
+    logged = [(e.direction, e.data.split(b"\r\n")[0]) for e in side.events
+              if isinstance(e, SipMessageLogged)]
+    assert logged == [("received", b"INVITE sip:bob@127.0.0.1:5060 SIP/2.0"),
+                      ("sent", b"SIP/2.0 200 OK")]
 
 
 def test_the_events_come_after_the_answer_for_a_call_already_connected() -> None:
@@ -227,7 +285,8 @@ def test_what_takes_the_general_path(case: str) -> None:
 
     side.phone.ua.answer_at_once = spy
     responses = side.receive(text)
-    assert at_once == [False]
+    # Asked and refused; an INVITE with a Record-Route is not even asked.
+    assert at_once == ([] if case == "record-route" else [False])
     assert side.phone._spare is None  # media taken for the answer at once went to the call
     [response] = responses
     if case == "no-common-codec":

@@ -154,6 +154,11 @@ class SipMessage:
             return None
         return value.split(";", 1)[0].strip().lower()
 
+    @property
+    def raw(self) -> bytes | None:
+        """The bytes this message was parsed from (None for one made here)."""
+        return self._raw
+
     def _required(self, key: str) -> str:
         value = self.headers.get(key)
         if value is None:
@@ -602,11 +607,26 @@ def response_bytes(
     if to_tag is not None and status != 100 and request.to_addr.tag is None:
         to_value = f"{to_value};tag={to_tag}"
     vias = "".join([f"Via: {fields[i][2]}\r\n" for i in index["via"]])
-    text = (f"{SIP_VERSION} {status} {reason_phrase(status)}\r\n{vias}"
-            f"From: {fields[index['from'][0]][2]}\r\nTo: {to_value}\r\n"
-            f"Call-ID: {fields[index['call-id'][0]][2]}\r\nCSeq: {fields[index['cseq'][0]][2]}\r\n")
+    copied = (f"{vias}From: {fields[index['from'][0]][2]}\r\nTo: {to_value}\r\n"
+              f"Call-ID: {fields[index['call-id'][0]][2]}\r\nCSeq: {fields[index['cseq'][0]][2]}\r\n")
     if 100 < status < 300 and "record-route" in index:
-        text += "".join([f"Record-Route: {fields[i][2]}\r\n" for i in index["record-route"]])
+        copied += "".join([f"Record-Route: {fields[i][2]}\r\n" for i in index["record-route"]])
+    return response_from_copied(status, copied, body=body, content_type=content_type, extra=extra)
+
+
+def response_from_copied(
+    status: int,
+    copied: str,
+    *,
+    body: bytes = b"",
+    content_type: str | None = None,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> bytes:
+    """The bytes of a response whose fields copied from its request (RFC 3261
+    8.2.6.2: Via, From, To, Call-ID, CSeq, Record-Route) are the lines ``copied``:
+    the status line before them, Content-Type, Content-Length and ``extra`` after
+    them, as :func:`response_bytes` writes them."""
+    text = f"{SIP_VERSION} {status} {reason_phrase(status)}\r\n{copied}"
     if content_type is not None:
         text += f"Content-Type: {content_type}\r\n"
     text += f"Content-Length: {len(body)}\r\n{_field_lines(extra)}\r\n"
@@ -628,4 +648,5 @@ __all__ = [
     "build_response",
     "parse_message",
     "response_bytes",
+    "response_from_copied",
 ]

@@ -160,25 +160,42 @@ def _same_address(sent_by_host: str, source_host: str) -> bool:
 # -- RFC 3261 18.2.1 / RFC 3581 4: stamping received requests ------------------
 
 
-def stamp_via(request: SipRequest, source_host: str, source_port: int) -> SipRequest:
-    """Add ``received`` and fill ``rport`` in the top Via of a received request.
+def may_need_stamp(via: Via, source_host: str) -> bool:
+    """False when :func:`stamped_via` would change nothing: the sent-by host is
+    the source address as the transport writes it (normalized), and no ``rport``
+    waits for its value (RFC 3261 18.2.1, RFC 3581 4). Saves parsing both
+    addresses again for every request from a peer that fills its Via right.
+    """
+    if via.host != source_host:
+        return True
+    return any(value is None and name.lower() == "rport" for name, value in via.params)
+
+
+def stamped_via(via: Via, source_host: str, source_port: int) -> Via:
+    """The top Via of a request received from ``source_host:source_port``, with
+    ``received`` and ``rport`` as the server adds them (``via`` itself when none is).
 
     RFC 3261 18.2.1: ``received`` is added when the sent-by host is a name or
     an address other than the packet's source. RFC 3581 4: an empty ``rport``
     gets the source port, and then ``received`` is added even when it equals
-    the sent-by host. The request is changed in place (its headers only when
-    something is added) and returned.
+    the sent-by host.
+    """
+    source = normalize_host(source_host)
+    if via.has_param("rport") and via.param("rport") is None:
+        return via.with_params(rport=str(source_port), received=source)
+    if not _same_address(via.host, source):
+        return via.with_params(received=source)
+    return via
+
+
+def stamp_via(request: SipRequest, source_host: str, source_port: int) -> SipRequest:
+    """Add ``received`` and fill ``rport`` in the top Via of a received request
+    (:func:`stamped_via`). The request is changed in place (its headers only
+    when something is added) and returned.
     """
     via = request.via
-    source = normalize_host(source_host)
-    changes: dict[str, str] = {}
-    if via.has_param("rport") and via.param("rport") is None:
-        changes["rport"] = str(source_port)
-        changes["received"] = source
-    elif not _same_address(via.host, source):
-        changes["received"] = source
-    if changes:
-        stamped = via.with_params(**changes)
+    stamped = stamped_via(via, source_host, source_port)
+    if stamped is not via:
         request.headers.remove_first("Via")
         request.headers.add("Via", str(stamped), first=True)
     return request
@@ -371,12 +388,14 @@ __all__ = [
     "format_host_port",
     "ip_address",
     "is_ipv6",
+    "may_need_stamp",
     "named_transport",
     "normalize_host",
     "resolve_target",
     "response_target",
     "source_target",
     "stamp_via",
+    "stamped_via",
     "top_via",
     "udp_source",
 ]

@@ -10,7 +10,8 @@ performs the effects the machines return (send, start/cancel timers with
   retransmitted 2xx responses that no transaction matches any more;
 * a new INVITE goes to ``on_invite`` (over UDP, once it passed the checks, it is
   first offered to ``answer_at_once``, which may answer it before its transaction
-  is made: ``tui-phone answer``);
+  is made: ``tui-phone answer``; one of the plain shape of :mod:`.plaininvite`
+  is offered straight from its datagram, and parsed once its answer left);
 * what nobody handles is answered here: OPTIONS 200 (with Allow, Accept,
   Supported), 501 for unknown methods (with Allow), 416 for a Request-URI
   scheme other than sip/sips, 420 for an unsupported Require, 415 for an
@@ -32,6 +33,7 @@ from twisted.internet.defer import Deferred
 from .errors import SipParseError
 from .ids import IdGenerator
 from .message import SipRequest, SipResponse, build_response, parse_message
+from .plaininvite import InviteShapes, PlainInvite
 from .routing import (
     RELIABLE_TRANSPORTS,
     TCP,
@@ -42,9 +44,11 @@ from .routing import (
     Target,
     error_response_for,
     format_host_port,
+    may_need_stamp,
     resolve_target,
     response_target,
     source_target,
+    stamp_via,
     top_via,
 )
 from .transaction import (
@@ -111,12 +115,18 @@ class AnswerAtOnce(NamedTuple):
     """A response to a new INVITE, made before its transaction (see ``answer_at_once``).
 
     ``data`` must carry a Server or User-Agent field (:meth:`UserAgent.respond`
-    adds one). ``answered(transaction, response)`` runs once it left, with the
-    transaction made for the INVITE and ``data`` parsed.
+    adds one). ``answered(request, transaction, response)`` runs once it left,
+    with the INVITE parsed, the transaction made for it and ``data`` parsed.
     """
 
     data: bytes
-    answered: Callable[[ServerInviteTransaction, SipResponse], None]
+    answered: Callable[[SipRequest, ServerInviteTransaction, SipResponse], None]
+
+
+#: Asked for an :class:`AnswerAtOnce` to a new INVITE: a parsed one, or one of the
+#: plain shape read from its datagram (the same for what an answer needs: ``uri``,
+#: ``call_id``, ``body``, and the bytes of a response).
+AnswerAtOnceHandler = Callable[[SipRequest | PlainInvite, Source], AnswerAtOnce | None]
 
 
 class _Callbacks:
@@ -156,10 +166,9 @@ class UserAgent:
         self.sessions: dict[str, SessionHandler] = {}
         #: Maps our listening (host, port) to the one Contact advertises (NAT, STUN); None: as is.
         self.advertise: Callable[[str, int], tuple[str, int]] | None = None
-        #: Answers a new INVITE over UDP before anything else (``tui-phone answer``):
-        #: given the INVITE and its source, an :class:`AnswerAtOnce` or None for the
-        #: usual way (on_invite). Asked only once the INVITE passed every check.
-        self.answer_at_once: Callable[[SipRequest, Source], AnswerAtOnce | None] | None = None
+        self._answer_at_once: AnswerAtOnceHandler | None = None
+        #: The plain INVITEs answered at once so far (read from their datagrams next time).
+        self.invite_shapes = InviteShapes()
         self._handlers: dict[ClientTransaction, ClientHandler] = {}
         self._timers: dict[tuple[Transaction, str], Any] = {}
         #: Contact values made so far, by (user, transport, host, port); Vias by the last three.
@@ -169,6 +178,20 @@ class UserAgent:
         self.tls_certificate: tuple[str, str] | None = None
         #: How outgoing TLS connections check the server (None: verify, system CAs).
         self.tls_client: TlsClientConfig | None = None
+
+    @property
+    def answer_at_once(self) -> AnswerAtOnceHandler | None:
+        """Answers a new INVITE over UDP before anything else (``tui-phone answer``):
+        given the INVITE and its source, an :class:`AnswerAtOnce` or None for the
+        usual way (on_invite). Asked only for an INVITE that passed every check,
+        with a Contact and no Record-Route or Replaces: one of the plain shape
+        before it is even parsed, any other once it is."""
+        return self._answer_at_once
+
+    @answer_at_once.setter
+    def answer_at_once(self, handler: AnswerAtOnceHandler | None) -> None:
+        self._answer_at_once = handler
+        self.transport.on_datagram = None if handler is None else self._plain_invite_at_once
 
     # -- addresses ------------------------------------------------------------------
     def listen(self, host: str, port: int, transports: tuple[str, ...] = (UDP,)) -> int:
@@ -469,9 +492,11 @@ class UserAgent:
                           now: float) -> bool:
         """Answer a new INVITE through :attr:`answer_at_once`: its response goes to the
         socket before the transaction is made; True if it was answered so."""
+        headers = request.headers
         if (self._refusal(request) is not None or request.to_addr.tag is not None
-                or self._invite_refusal(request, self.sessions.get(request.call_id or ""))):
-            return False  # the usual way refuses it
+                or self._invite_refusal(request, self.sessions.get(request.call_id or ""))
+                or "replaces" in headers or "record-route" in headers or not request.contacts):
+            return False  # the usual way refuses it, or it takes the call in another way
         assert self.answer_at_once is not None
         answer = self.answer_at_once(request, source)
         if answer is None:
@@ -481,7 +506,57 @@ class UserAgent:
             sent = self.transport.send_now(answer.data, target)
         except (RoutingError, TransportError, OSError):
             sent = False  # respond() below reports it the usual way
-        # The response has left: now the transaction that sent it (RFC 6026 Accepted).
+        self._after_answer(request, source, key, now, answer, sent)
+        if request.raw is not None:
+            self.invite_shapes.learn(request.raw, source)
+        return True
+
+    def _plain_invite_at_once(self, data: bytes, source: Source) -> bool:
+        """The transport's :attr:`~TransportLayer.on_datagram`: a new INVITE of a shape
+        answered at once before (:class:`InviteShapes`) whose answer
+        :attr:`answer_at_once` gives is answered from its datagram, before it is
+        parsed; True if it was.
+
+        Only what decides the answer comes before the send: the shape (every
+        check of validate() and of the refusals, made when it was learned), no
+        session for its Call-ID (RFC 3261 8.2.2.2), no transaction for its
+        branch (a retransmission). The parse, the log and the transaction follow.
+        """
+        if self._answer_at_once is None or not data.startswith(b"INVITE "):
+            return False
+        invite = self.invite_shapes.read(data, source)
+        if invite is None or invite.call_id in self.sessions:
+            return False
+        known = self.table.server(invite.key)
+        if known is not None and not known.terminated:
+            return False
+        answer = self._answer_at_once(invite, source)
+        if answer is None:
+            return False  # the general path parses it and asks again (the media is kept)
+        try:
+            sent = self.transport.send_now(answer.data, invite.target, log=False)
+        except (TransportError, OSError):
+            sent = False  # respond() below reports it the usual way
+        # The response has left (or will go the usual way): now what the general path
+        # does on receiving a request, then the transaction that sent it.
+        now = self.reactor.seconds()
+        try:
+            request = parse_message(data, validate=True)
+        except SipParseError as error:  # pragma: no cover - a shape is of a valid INVITE
+            log.error("an INVITE answered at once does not parse: %s", error)
+            return True
+        target = invite.target
+        self.transport.log_answered(source, data, answer.data if sent else None,
+                                    (target.host, target.port))
+        if may_need_stamp(request.via, source.remote[0]):
+            stamp_via(request, *source.remote)
+        self._after_answer(request, source, invite.key, now, answer, sent)
+        return True
+
+    def _after_answer(self, request: SipRequest, source: Source, key: Any, now: float,
+                      answer: AnswerAtOnce, sent: bool) -> None:
+        """The server transaction of an INVITE answered at once (RFC 6026 Accepted),
+        made once ``answer`` left (``sent``: else it is sent here, the usual way)."""
         transaction = ServerInviteTransaction(request, source, reliable=False, timers=self.timers,
                                               rfc6026=True, key=key)
         self.table.add(transaction)
@@ -493,8 +568,7 @@ class UserAgent:
             self._perform(transaction, [e for e in effects if not isinstance(e, SendResponse)])
         else:
             self.respond(transaction, response)
-        answer.answered(transaction, response)
-        return True
+        answer.answered(request, transaction, response)
 
     def _on_cancel(self, cancel: SipRequest, transaction: ServerTransaction) -> None:
         # RFC 3261 9.2: 200 to the CANCEL; the session answers the INVITE with 487.
@@ -585,6 +659,7 @@ def _option_tags(values: list[str]) -> list[str]:
 __all__ = [
     "ACCEPT",
     "AnswerAtOnce",
+    "AnswerAtOnceHandler",
     "ALLOW",
     "ALLOWED_METHODS",
     "ClientHandler",

@@ -36,6 +36,7 @@ from ..routing import (
     format_host_port,
     ip_address,
     is_ipv6,
+    may_need_stamp,
     normalize_host,
     stamp_via,
     udp_source,
@@ -73,17 +74,6 @@ LogHandler = Callable[[LoggedMessage], None]
 # STUN messages start with 00 or 01 and carry this cookie (RFC 5389 6).
 _STUN_COOKIE = b"\x21\x12\xa4\x42"
 _IP_CACHE_SIZE = 1024  # hosts remembered by TransportLayer._ip before it starts afresh
-
-
-def _may_need_stamp(via: Any, source_host: str) -> bool:
-    """False when :func:`~tui_phone.sip.routing.stamp_via` would change nothing:
-    the sent-by host is the source address as we write it (normalized), and no
-    ``rport`` waits for its value (RFC 3261 18.2.1, RFC 3581 4). Saves parsing
-    both addresses again for every request from a peer that fills its Via right.
-    """
-    if via.host != source_host:
-        return True
-    return any(value is None and name.lower() == "rport" for name, value in via.params)
 
 
 def _tls() -> ModuleType:
@@ -152,6 +142,9 @@ class TransportLayer:
         self._stopped = False
         #: host text -> its normalized IP address, or None for a name (see _ip).
         self._ips: dict[str, str | None] = {}
+        #: Offered every UDP datagram that is not a keep-alive, before it is logged
+        #: or parsed: True when it took the datagram (the UA's answer at once).
+        self.on_datagram: Callable[[bytes, Source], bool] | None = None
 
     @property
     def on_log(self) -> LogHandler | None:
@@ -274,12 +267,14 @@ class TransportLayer:
         connecting = self._connect(transport, host, port, tls or self._tls_client)
         return connecting.addCallback(self._write, data)
 
-    def send_now(self, message: SipRequest | SipResponse | bytes, destination: Target) -> bool:
+    def send_now(self, message: SipRequest | SipResponse | bytes, destination: Target, *,
+                 log: bool = True) -> bool:
         """Send at once if nothing has to wait (UDP to an IP address); True if sent.
 
         False: :meth:`send` is needed (a host name, a stream). Raises what
         :meth:`send` raises before any I/O. The UA's usual case, with no
-        Deferred made for a send that is already done.
+        Deferred made for a send that is already done. ``log=False``: the
+        caller logs it (see :meth:`log_answered`).
         """
         if self._stopped or destination.transport.upper() != UDP:
             return False
@@ -287,8 +282,17 @@ class TransportLayer:
         if ip is None:
             return False
         data = message if isinstance(message, bytes) else bytes(message)
-        self._send_datagram(data, ip, destination.port, destination.local)
+        self._send_datagram(data, ip, destination.port, destination.local, log=log)
         return True
+
+    def log_answered(self, source: Source, request: bytes, response: bytes | None,
+                     to: tuple[str, int]) -> None:
+        """Log a datagram taken by :attr:`on_datagram`, then the ``response`` sent to
+        ``to`` for it with ``send_now(..., log=False)`` (None: none was sent so)."""
+        if self._on_log is not None:
+            self._log("received", UDP, source.local, source.remote, request)
+            if response is not None:
+                self._log("sent", UDP, source.local, to, response)
 
     def _log(self, direction: Direction, transport: str, local: tuple[str, int],
              remote: tuple[str, int], data: bytes, connection: int | None = None) -> None:
@@ -497,6 +501,9 @@ class TransportLayer:
         if data[:1] in (b"\x00", b"\x01") and data[4:8] == _STUN_COOKIE:
             logger.debug("ignoring a STUN message from %s", source.remote)
             return
+        first = self.on_datagram
+        if first is not None and first(data, source):
+            return
         if self._on_log is not None:
             self._log("received", UDP, local, source.remote, data)
         try:
@@ -507,7 +514,7 @@ class TransportLayer:
         self._deliver(message, source)
 
     def _deliver(self, message: SipRequest | SipResponse, source: Source) -> None:
-        if isinstance(message, SipRequest) and _may_need_stamp(message.via, source.remote[0]):
+        if isinstance(message, SipRequest) and may_need_stamp(message.via, source.remote[0]):
             stamp_via(message, source.remote[0], source.remote[1])
         try:
             self._on_message(message, source)
