@@ -10,8 +10,9 @@ performs the effects the machines return (send, start/cancel timers with
   retransmitted 2xx responses that no transaction matches any more;
 * a new INVITE goes to ``on_invite`` (over UDP, once it passed the checks, it is
   first offered to ``answer_at_once``, which may answer it before its transaction
-  is made: ``tui-phone answer``; one of the plain shape of :mod:`.plaininvite`
-  is offered straight from its datagram, and parsed once its answer left);
+  is made: ``tui-phone answer``; one of a shape answered so before, see
+  :class:`~.plaininvite.InviteShapes`, is offered straight from its datagram, and
+  parsed once its answer left);
 * what nobody handles is answered here: OPTIONS 200 (with Allow, Accept,
   Supported), 501 for unknown methods (with Allow), 416 for a Request-URI
   scheme other than sip/sips, 420 for an unsupported Require, 415 for an
@@ -123,8 +124,8 @@ class AnswerAtOnce(NamedTuple):
     answered: Callable[[SipRequest, ServerInviteTransaction, SipResponse], None]
 
 
-#: Asked for an :class:`AnswerAtOnce` to a new INVITE: a parsed one, or one of the
-#: plain shape read from its datagram (the same for what an answer needs: ``uri``,
+#: Asked for an :class:`AnswerAtOnce` to a new INVITE: a parsed one, or one read from
+#: its datagram by its shape (the same for what an answer needs: ``uri``,
 #: ``call_id``, ``body``, and the bytes of a response).
 AnswerAtOnceHandler = Callable[[SipRequest | PlainInvite, Source], AnswerAtOnce | None]
 
@@ -184,8 +185,9 @@ class UserAgent:
         """Answers a new INVITE over UDP before anything else (``tui-phone answer``):
         given the INVITE and its source, an :class:`AnswerAtOnce` or None for the
         usual way (on_invite). Asked only for an INVITE that passed every check,
-        with a Contact and no Record-Route or Replaces: one of the plain shape
-        before it is even parsed, any other once it is."""
+        with a Contact and no Record-Route or Replaces: one of a shape answered
+        so before (:attr:`invite_shapes`) before it is even parsed, any other once
+        it is."""
         return self._answer_at_once
 
     @answer_at_once.setter
