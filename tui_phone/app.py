@@ -551,16 +551,14 @@ def run_tui(config: Any, *, theme: str | None = None, audio: str | None = None,
     """
     import sys
 
-    loop = asyncio.new_event_loop()
+    from .loop import install_reactor, new_loop
+
+    loop = new_loop()
     asyncio.set_event_loop(loop)
     spec = audio or config.phone.audio
 
     def setup() -> PhoneSetup:
-        if "twisted.internet.reactor" not in sys.modules:
-            from twisted.internet import asyncioreactor
-
-            asyncioreactor.install(loop)
-        from twisted.internet import reactor
+        reactor = install_reactor(loop)
 
         from .echo_service import EchoService
         from .phone import Phone

@@ -119,15 +119,9 @@ def check_message(path: click.utils.LazyFile, as_json: bool) -> None:
 
 def _reactor() -> Any:
     """Twisted on a fresh asyncio loop (the Textual UI shares it), installed once."""
-    if "twisted.internet.reactor" not in sys.modules:
-        import asyncio
+    from .loop import install_reactor
 
-        from twisted.internet import asyncioreactor
-
-        asyncioreactor.install(asyncio.new_event_loop())
-    from twisted.internet import reactor
-
-    return reactor
+    return install_reactor()
 
 
 def _run(body: Callable[[Any], Coroutine[Any, Any, int]],

@@ -25,9 +25,15 @@ def _call(*extra: str) -> dict[str, Any]:
     )
 
 
-def _check_call(result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _check_call(result: dict[str, Any], reactor: str = "asyncio") -> tuple[dict[str, Any], dict[str, Any]]:
     alice, bob = result["alice"], result["bob_before_bye"]
     assert result["digits"] == "147#"
+    # On the asyncio reactor RTP is read on the media thread's ticks while
+    # sending (rtp/mediathread.py; the reactor reads before and after), and the
+    # digits reach listeners on the loop's thread.
+    ticks = "tui-phone-media" if reactor == "asyncio" else "MainThread"
+    assert ticks in result["threads"]["frames"]
+    assert result["threads"]["dtmf"] == ["MainThread"]
     assert result["byes"] == ["call ended"]
     # About 150 frames each way in 3 s; a few DTMF ticks replace Alice's audio.
     assert result["frames"]["bob"] >= 100 and result["frames"]["alice"] >= 130
@@ -48,7 +54,7 @@ def _check_call(result: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("reactor", ["asyncio", "default"])
 def test_plain_rtp_call(reactor: str) -> None:
-    _, bob = _check_call(_call("--reactor", reactor))
+    _, bob = _check_call(_call("--reactor", reactor), reactor)
     assert (bob["garbage"], bob["strangers"], bob["srtp_auth_failures"]) == (STRANGERS, 2 * STRANGERS, 0)
     assert not bob["srtp"]
 

@@ -513,10 +513,14 @@ class RtpSession:
         self._deliver_digits(self._dtmf_receiver.tick(now))
 
     def _deliver_digits(self, digits: list[DtmfDigit]) -> None:
+        hand_over = self._pacer.hand_over  # set when ticks run on the media thread
         for digit in digits:
             self._counts["dtmf"] += 1
             for callback in list(self._dtmf_callbacks):
-                callback(digit)
+                if hand_over is None:
+                    callback(digit)
+                else:  # the listeners (the UI, user scripts) run on the loop thread
+                    hand_over(callback, digit)
 
     def _unprotect(self, data: bytes, *, rtcp: bool) -> bytes:
         assert self.srtp is not None

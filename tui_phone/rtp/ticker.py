@@ -36,6 +36,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .mediathread import MediaThread, media_thread
+
 log = logging.getLogger(__name__)
 
 # On the asyncio reactor the ptime timer is set this long before a frame is
@@ -92,6 +94,7 @@ class ReactorPacer:
     """
 
     polls = False  # the reactor reads the sockets
+    hand_over = None  # ticks run where the listeners do
 
     def __init__(self, reactor: Any) -> None:
         self._reactor = reactor
@@ -117,6 +120,7 @@ class AsyncioPacer:
     """
 
     polls = True  # a sending session reads its RTP socket on the tick
+    hand_over = None  # ticks run on the loop
 
     def __init__(self, loop: Any) -> None:
         self._loop = loop
@@ -149,6 +153,11 @@ class TimerfdPacer:
     the expiry count.  :meth:`call_at` for the expiry the timer already
     heads for only notes the function; another time re-arms it.
 
+    ``loop`` is the asyncio loop, or the loop's
+    :class:`~tui_phone.rtp.mediathread.MediaThread` (its ``add_reader``), which
+    then runs the ticks; :attr:`hand_over` is how a tick hands work that
+    reaches user code to the loop thread (None: call it on the spot).
+
     A pacer serves one stream; :meth:`close` releases its descriptor.
     """
 
@@ -156,6 +165,9 @@ class TimerfdPacer:
 
     def __init__(self, loop: Any, timerfd: _Timerfd) -> None:
         self._loop = loop
+        self.hand_over: Callable[..., Any] | None = (
+            loop.call_soon if isinstance(loop, MediaThread) else None
+        )
         # CLOCK_MONOTONIC, the timerfd's clock, read straight (asyncio's loop.time()
         # reads the same clock through one more Python call).
         self._clock = time.monotonic
@@ -283,8 +295,9 @@ def _timerfd() -> _Timerfd | None:
 
 
 def pacer_for(reactor: Any) -> ReactorPacer | AsyncioPacer | TimerfdPacer:
-    """On Twisted's asyncio reactor a timerfd read by the loop (Linux) or the
-    loop's timers; on any other reactor the reactor's own timers."""
+    """On Twisted's asyncio reactor a timerfd (Linux) read by the loop's media
+    thread (:func:`~tui_phone.rtp.mediathread.take_turns`) or by the loop, else
+    the loop's timers; on any other reactor the reactor's own timers."""
     loop = getattr(reactor, "_asyncioEventloop", None)
     if loop is None:
         return ReactorPacer(reactor)
@@ -292,7 +305,7 @@ def pacer_for(reactor: Any) -> ReactorPacer | AsyncioPacer | TimerfdPacer:
         timerfd = _timerfd()
         if timerfd is not None:
             try:
-                return TimerfdPacer(loop, timerfd)
+                return TimerfdPacer(media_thread(loop) or loop, timerfd)
             except OSError as error:
                 log.debug("no timerfd (%s): RTP pacing on the asyncio loop's timers", error)
     return AsyncioPacer(loop)

@@ -215,13 +215,15 @@ BARESIP_MODULES = (
 def start_baresip(directory: Path, *, user: str = "bob", wav: Path | None = None,
                   codecs: str = "pcmu,pcma", registrar: str | None = None,
                   password: str | None = None,
-                  mediaenc: str | None = None) -> tuple[subprocess.Popen[bytes], int, Path]:
+                  mediaenc: str | None = None,
+                  prefix: Sequence[str] = ()) -> tuple[subprocess.Popen[bytes], int, Path]:
     """baresip auto-answering on UDP 127.0.0.1 with its own config dir in ``directory``.
 
     The audio source is ``wav`` (8 kHz mono, through aufile) or a 440 Hz sine;
     received audio goes to aubridge (no sound card). Returns the process, the
     SIP port and the log file. Every address is 127.0.0.1 (``net_interface``
-    and the DNS server too), so nothing leaves loopback.
+    and the DNS server too), so nothing leaves loopback. ``prefix`` goes before
+    the command (a profiler, say).
     """
     baresip = require("baresip")
     port = free_port(both=True)
@@ -269,10 +271,10 @@ def start_baresip(directory: Path, *, user: str = "bob", wav: Path | None = None
     (config_dir / "contacts").write_text("")
     log = directory / "baresip.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen([baresip, "-4", "-v", "-f", str(config_dir)], stdout=sink,
+        process = subprocess.Popen([*prefix, baresip, "-4", "-v", "-f", str(config_dir)], stdout=sink,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        sip_probe(port, process=process)
+        sip_probe(port, process=process, timeout=60 if prefix else 10)
     except AssertionError:
         stop(process)
         raise AssertionError("baresip did not start:\n" + log.read_text(errors="replace")[-3000:])

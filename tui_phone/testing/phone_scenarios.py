@@ -10,7 +10,6 @@ through :func:`~tui_phone.testing.scenario_tools.run_scenario` with
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import random
@@ -27,6 +26,7 @@ from ..events import (
     PhoneEvent,
     SipMessageLogged,
 )
+from ..loop import install_reactor
 from .scenario_tools import Inbox, sip_request, sleep, wait_until
 
 SCENARIO_TIMEOUT = 40.0
@@ -238,9 +238,7 @@ def main(argv: list[str] | None = None, namespace: dict[str, Any] | None = None)
     scenario = (globals() if namespace is None else namespace).get(f"scenario_{name}")
     if scenario is None:
         raise SystemExit(f"unknown scenario {name!r}")
-    from twisted.internet import asyncioreactor
-
-    asyncioreactor.install(asyncio.new_event_loop())
+    install_reactor()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from twisted.internet import task

@@ -32,6 +32,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.internet.task import deferLater, react
 
 import tui_phone
+from tui_phone.loop import install_reactor
 from tui_phone.rtp.packet import RtpPacket
 from tui_phone.rtp.session import RtpSession
 from tui_phone.rtp.session_stats import RtpSessionStats
@@ -164,17 +166,23 @@ async def call_scenario(reactor: Any, options: argparse.Namespace) -> dict[str, 
     bob.set_remote((HOST, 9) if options.wrong_signalling else (HOST, a_rtp))
     frames = {"alice": 0, "bob": 0}
     digits: list[str] = []
+    threads = {"frames": set(), "dtmf": set()}  # where the callbacks ran (names)
     byes: list[str | None] = []
 
     def counter(name: str) -> Any:
         def count(payload: bytes, packet: RtpPacket) -> None:
             frames[name] += 1
+            threads["frames"].add(threading.current_thread().name)
 
         return count
 
     alice.on_frame(counter("alice"))
     bob.on_frame(counter("bob"))
-    bob.on_dtmf(lambda digit: digits.append(digit.digit))
+    def on_digit(digit: Any) -> None:
+        digits.append(digit.digit)
+        threads["dtmf"].add(threading.current_thread().name)
+
+    bob.on_dtmf(on_digit)
     bob.on_bye(lambda reason: byes.append(None if reason is None else reason.decode()))
     alice.start_sending(lambda: _pcmu_frame(0), PCMU, 8000, FRAME_SAMPLES, 20,
                         telephone_event_pt=TELEPHONE_EVENT)
@@ -200,6 +208,7 @@ async def call_scenario(reactor: Any, options: argparse.Namespace) -> dict[str, 
         "bob_before_bye": _jsonable(bob.stats()),
         "frames": frames,
         "digits": "".join(digits),
+        "threads": {kind: sorted(names) for kind, names in threads.items()},
     }
     await alice.close(b"call ended")
     await deferLater(reactor, 0.2, lambda: None)
@@ -242,9 +251,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run one scenario and print its JSON result as the last stdout line."""
     options = _parser().parse_args(argv)
     if options.reactor == "asyncio":
-        from twisted.internet import asyncioreactor
-
-        asyncioreactor.install()  # type: ignore[no-untyped-call]
+        install_reactor()
 
     async def run(reactor: Any) -> None:
         try:

@@ -13,7 +13,6 @@ ever used. Tests call these through
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import shutil
@@ -24,6 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from ..loop import install_reactor
 from .scenario_tools import Inbox, sip_request, sleep, wait_until
 
 SCENARIO_TIMEOUT = 40.0
@@ -480,9 +480,7 @@ def main(argv: list[str] | None = None) -> None:
     if scenario is None:
         parser.error(f"unknown scenario {options.name!r}")
     if options.reactor == "asyncio":
-        from twisted.internet import asyncioreactor
-
-        asyncioreactor.install(asyncio.new_event_loop())
+        install_reactor()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from twisted.internet import task

@@ -1,0 +1,33 @@
+"""The asyncio loop the phone runs on, and Twisted's reactor on it.
+
+One place for the set-up that the CLI, the TUI and the test scenarios share:
+a fresh asyncio loop whose RTP ticks run on a media thread (see
+:mod:`tui_phone.rtp.mediathread`), with Twisted's ``asyncioreactor`` on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from .rtp.mediathread import take_turns
+
+
+def new_loop() -> asyncio.AbstractEventLoop:
+    """A fresh asyncio loop; call it on the thread that will run the loop."""
+    loop = asyncio.new_event_loop()
+    take_turns(loop)
+    return loop
+
+
+def install_reactor(loop: asyncio.AbstractEventLoop | None = None) -> Any:
+    """Twisted's asyncioreactor on ``loop`` (default: :func:`new_loop`), installed
+    once per process; returns the reactor."""
+    if "twisted.internet.reactor" not in sys.modules:
+        from twisted.internet import asyncioreactor
+
+        asyncioreactor.install(new_loop() if loop is None else loop)
+    from twisted.internet import reactor
+
+    return reactor
