@@ -103,14 +103,15 @@ class Instructions:
 def measure(name: str, pid: int, uri: str, seconds: float, workdir: Path,
             counter: Instructions | None = None) -> dict[str, float]:
     out = workdir / f"{name}.call.out"
+    settle = 1.5 if counter is None else 5.0  # after the answer, before the window
     with out.open("wb") as sink:
-        caller = subprocess.Popen(
-            tui_phone_command("call", uri, "--duration", str(seconds + 3), "--codecs", "PCMU",
+        caller = subprocess.Popen(  # the call outlasts the window: its end is not counted
+            tui_phone_command("call", uri, "--duration", str(settle + seconds + 3), "--codecs", "PCMU",
                               "--json"),
             stdout=sink, stderr=subprocess.STDOUT, env=environment())
     try:
         wait_for_line(out, '"call_answered"', timeout=60 if counter else 15, process=caller)
-        time.sleep(1.5 if counter is None else 5)  # let the streams settle
+        time.sleep(settle)  # let the streams settle
         if counter is not None:
             counter.start(pid)
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
