@@ -50,9 +50,7 @@ class RtpWatchdog:
         self._timer = None
         call = self.call
         now = call.reactor.seconds()
-        stats = call.media.session.stats()
-        seen = (stats.received.packets_received + stats.received.discarded
-                + stats.rtcp_received + stats.dtmf_received)
+        seen = call.media.session.packets_heard()
         if seen != self._seen or call.on_hold or call.remote_hold:
             self._seen, self._quiet_since = seen, now
         elif now - self._quiet_since >= self.timeout:

@@ -632,6 +632,14 @@ class RtpSession:
 
     # -- statistics and shutdown -----------------------------------------------
 
+    def packets_heard(self) -> int:
+        """Packets from the peer so far: RTP (counted or discarded by the
+        statistics), RTCP and RFC 4733 digits, as :meth:`stats` counts them.
+        Four counters, for a check that only wants to know whether the peer
+        still sends (the RTP timeout), without a whole snapshot."""
+        receiver, counts = self._receiver, self._counts
+        return receiver.received + receiver.discarded + counts["rtcp_received"] + counts["dtmf"]
+
     def stats(self) -> RtpSessionStats:
         """A snapshot of everything measured so far (cheap; call at will)."""
         now = self._reactor.seconds()

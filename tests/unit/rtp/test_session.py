@@ -409,6 +409,7 @@ def test_dtmf_goes_out_with_the_telephone_event_type_and_comes_back_as_digits() 
     assert all(d.ended_by == "end" and d.duration_ms == 100 for d in digits)
     assert bob.stats().dtmf_received == 2
     assert bob.stats().received.packets_lost == 0  # events share the sequence numbers
+    _check_packets_heard(bob)
 
 
 def test_a_dtmf_event_whose_end_was_lost_is_reported_after_the_timeout() -> None:
@@ -522,6 +523,7 @@ def test_receiver_only_sends_receiver_reports() -> None:
     assert len(reports) >= 2 and all(isinstance(r, RtcpReceiverReport) for r in reports)
     assert alice.stats().rtcp_received == bob.stats().rtcp_sent == len(reports)
     assert alice.stats().rtt_ms is not None
+    _check_packets_heard(alice)
 
 
 def test_close_sends_bye_and_unbinds() -> None:
@@ -605,3 +607,11 @@ def test_srtp_both_ends() -> None:
     net.deliver()
     port.receive(protected, alice.local_rtp)  # type: ignore[arg-type]
     assert bob.stats().srtp_replays == 1
+
+
+def _check_packets_heard(session: RtpSession) -> None:
+    """packets_heard() is the sum of the four counters of stats() it stands for."""
+    stats = session.stats()
+    expected = (stats.received.packets_received + stats.received.discarded
+                + stats.rtcp_received + stats.dtmf_received)
+    assert session.packets_heard() == expected > 0
