@@ -26,7 +26,7 @@ from tui_phone.events import (
 from tui_phone.phone import Phone
 from tui_phone.sip.message import SipRequest, SipResponse, parse_message
 from tui_phone.sip.routing import Source
-from tui_phone.sip.useragent import AnswerAtOnce
+from tui_phone.sip.answeratonce import AnswerAtOnce
 from tui_phone.testing.fakereactor import FakeReactor, FakeUdpPort
 
 PEER = ("127.0.0.1", 5099)

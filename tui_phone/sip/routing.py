@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from ._uri_syntax import slot_setters
@@ -244,6 +244,19 @@ def response_target(via: Via, source: Source | None = None) -> Target:
     return Target(transport, bare_host(via.host), sent_by_port, None, local)
 
 
+def reply_via(via: Via, source: Source | None) -> Via:
+    """The Via to route a response by: over UDP when the request came over UDP.
+
+    A Via naming another transport (TCP, SCTP, or an unknown one: RFC 4475
+    3.1.1.10) on a datagram is answered on the datagram's transport, from
+    where it arrived (RFC 3261 18.2.2 sends responses back the way the
+    request came).
+    """
+    if source is not None and not source.reliable and via.transport.upper() != source.transport:
+        return replace(via, transport=source.transport)
+    return via
+
+
 def source_target(source: Source) -> Target:
     """Straight back to where a message came from (over its connection, if any).
 
@@ -391,6 +404,7 @@ __all__ = [
     "may_need_stamp",
     "named_transport",
     "normalize_host",
+    "reply_via",
     "resolve_target",
     "response_target",
     "source_target",

@@ -9,10 +9,10 @@ performs the effects the machines return (send, start/cancel timers with
   their Call-ID (a :class:`~tui_phone.call.Call`), and so do ACKs for 2xx and
   retransmitted 2xx responses that no transaction matches any more;
 * a new INVITE goes to ``on_invite`` (over UDP, once it passed the checks, it is
-  first offered to ``answer_at_once``, which may answer it before its transaction
-  is made: ``tui-phone answer``; one of a shape answered so before, see
-  :class:`~.plaininvite.InviteShapes`, is offered straight from its datagram, and
-  parsed once its answer left);
+  first offered to ``answer_at_once`` (:mod:`~.answeratonce`), which may answer
+  it before its transaction is made: ``tui-phone answer``; one of a shape
+  answered so before, see :class:`~.plaininvite.InviteShapes`, is offered
+  straight from its datagram, and parsed once its answer left);
 * what nobody handles is answered here: OPTIONS 200 (with Allow, Accept,
   Supported), 501 for unknown methods (with Allow), 416 for a Request-URI
   scheme other than sip/sips, 420 for an unsupported Require, 415 for an
@@ -24,17 +24,17 @@ performs the effects the machines return (send, start/cancel timers with
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
 
+from .answeratonce import AnswerAtOnce, AnswerAtOnceHandler, AnswersAtOnce
 from .errors import SipParseError
 from .ids import IdGenerator
-from .message import SipRequest, SipResponse, build_response, parse_message
-from .plaininvite import InviteShapes, PlainInvite
+from .message import SipRequest, SipResponse, build_response
+from .plaininvite import InviteShapes
 from .routing import (
     RELIABLE_TRANSPORTS,
     TCP,
@@ -45,11 +45,10 @@ from .routing import (
     Target,
     error_response_for,
     format_host_port,
-    may_need_stamp,
+    reply_via,
     resolve_target,
     response_target,
     source_target,
-    stamp_via,
     top_via,
 )
 from .transaction import (
@@ -112,24 +111,6 @@ class SessionHandler(Protocol):
 InviteHandler = Callable[[SipRequest, ServerInviteTransaction, Source], None]
 
 
-class AnswerAtOnce(NamedTuple):
-    """A response to a new INVITE, made before its transaction (see ``answer_at_once``).
-
-    ``data`` must carry a Server or User-Agent field (:meth:`UserAgent.respond`
-    adds one). ``answered(request, transaction, response)`` runs once it left,
-    with the INVITE parsed, the transaction made for it and ``data`` parsed.
-    """
-
-    data: bytes
-    answered: Callable[[SipRequest, ServerInviteTransaction, SipResponse], None]
-
-
-#: Asked for an :class:`AnswerAtOnce` to a new INVITE: a parsed one, or one read from
-#: its datagram by its shape (the same for what an answer needs: ``uri``,
-#: ``call_id``, ``body``, and the bytes of a response).
-AnswerAtOnceHandler = Callable[[SipRequest | PlainInvite, Source], AnswerAtOnce | None]
-
-
 class _Callbacks:
     """Adapts two plain callables to :class:`ClientHandler`."""
 
@@ -139,7 +120,7 @@ class _Callbacks:
         self.on_timeout = on_timeout
 
 
-class UserAgent:
+class UserAgent(AnswersAtOnce):
     """Transactions, stateless answers and session routing on one reactor.
 
     ``on_invite(request, transaction, source)`` receives every new INVITE that
@@ -179,21 +160,6 @@ class UserAgent:
         self.tls_certificate: tuple[str, str] | None = None
         #: How outgoing TLS connections check the server (None: verify, system CAs).
         self.tls_client: TlsClientConfig | None = None
-
-    @property
-    def answer_at_once(self) -> AnswerAtOnceHandler | None:
-        """Answers a new INVITE over UDP before anything else (``tui-phone answer``):
-        given the INVITE and its source, an :class:`AnswerAtOnce` or None for the
-        usual way (on_invite). Asked only for an INVITE that passed every check,
-        with a Contact and no Record-Route or Replaces: one of a shape answered
-        so before (:attr:`invite_shapes`) before it is even parsed, any other once
-        it is."""
-        return self._answer_at_once
-
-    @answer_at_once.setter
-    def answer_at_once(self, handler: AnswerAtOnceHandler | None) -> None:
-        self._answer_at_once = handler
-        self.transport.on_datagram = None if handler is None else self._plain_invite_at_once
 
     # -- addresses ------------------------------------------------------------------
     def listen(self, host: str, port: int, transports: tuple[str, ...] = (UDP,)) -> int:
@@ -329,7 +295,7 @@ class UserAgent:
                 # A response's top Via is its request's (RFC 3261 8.2.6.2), parsed already.
                 via = transaction.request.via
                 try:
-                    target = response_target(_reply_via(via, source), source)
+                    target = response_target(reply_via(via, source), source)
                 except RoutingError as error:
                     log.warning("cannot route %r: %s", effect.message, error)
                     continue
@@ -415,7 +381,7 @@ class UserAgent:
         if via is not None:
             via = _stamped(via, source)
         try:
-            target = (response_target(_reply_via(via, source), source) if via is not None
+            target = (response_target(reply_via(via, source), source) if via is not None
                       else source_target(source))
         except RoutingError:
             target = source_target(source)
@@ -490,88 +456,6 @@ class UserAgent:
             return 406, [("Warning", f'399 {format_host_port(host, port)} "only application/sdp"')]
         return None
 
-    def _answered_at_once(self, request: SipRequest, source: Source, key: Any,
-                          now: float) -> bool:
-        """Answer a new INVITE through :attr:`answer_at_once`: its response goes to the
-        socket before the transaction is made; True if it was answered so."""
-        headers = request.headers
-        if (self._refusal(request) is not None or request.to_addr.tag is not None
-                or self._invite_refusal(request, self.sessions.get(request.call_id or ""))
-                or "replaces" in headers or "record-route" in headers or not request.contacts):
-            return False  # the usual way refuses it, or it takes the call in another way
-        assert self.answer_at_once is not None
-        answer = self.answer_at_once(request, source)
-        if answer is None:
-            return False
-        try:
-            target = response_target(_reply_via(request.via, source), source)
-            sent = self.transport.send_now(answer.data, target)
-        except (RoutingError, TransportError, OSError):
-            sent = False  # respond() below reports it the usual way
-        self._after_answer(request, source, key, now, answer, sent)
-        if request.raw is not None:
-            self.invite_shapes.learn(request.raw, source)
-        return True
-
-    def _plain_invite_at_once(self, data: bytes, source: Source) -> bool:
-        """The transport's :attr:`~TransportLayer.on_datagram`: a new INVITE of a shape
-        answered at once before (:class:`InviteShapes`) whose answer
-        :attr:`answer_at_once` gives is answered from its datagram, before it is
-        parsed; True if it was.
-
-        Only what decides the answer comes before the send: the shape (every
-        check of validate() and of the refusals, made when it was learned), no
-        session for its Call-ID (RFC 3261 8.2.2.2), no transaction for its
-        branch (a retransmission). The parse, the log and the transaction follow.
-        """
-        if self._answer_at_once is None or not data.startswith(b"INVITE "):
-            return False
-        invite = self.invite_shapes.read(data, source)
-        if invite is None or invite.call_id in self.sessions:
-            return False
-        known = self.table.server(invite.key)
-        if known is not None and not known.terminated:
-            return False
-        answer = self._answer_at_once(invite, source)
-        if answer is None:
-            return False  # the general path parses it and asks again (the media is kept)
-        try:
-            sent = self.transport.send_now(answer.data, invite.target, log=False)
-        except (TransportError, OSError):
-            sent = False  # respond() below reports it the usual way
-        # The response has left (or will go the usual way): now what the general path
-        # does on receiving a request, then the transaction that sent it.
-        now = self.reactor.seconds()
-        try:
-            request = parse_message(data, validate=True)
-        except SipParseError as error:  # pragma: no cover - a shape is of a valid INVITE
-            log.error("an INVITE answered at once does not parse: %s", error)
-            return True
-        target = invite.target
-        self.transport.log_answered(source, data, answer.data if sent else None,
-                                    (target.host, target.port))
-        if may_need_stamp(request.via, source.remote[0]):
-            stamp_via(request, *source.remote)
-        self._after_answer(request, source, invite.key, now, answer, sent)
-        return True
-
-    def _after_answer(self, request: SipRequest, source: Source, key: Any, now: float,
-                      answer: AnswerAtOnce, sent: bool) -> None:
-        """The server transaction of an INVITE answered at once (RFC 6026 Accepted),
-        made once ``answer`` left (``sent``: else it is sent here, the usual way)."""
-        transaction = ServerInviteTransaction(request, source, reliable=False, timers=self.timers,
-                                              rfc6026=True, key=key)
-        self.table.add(transaction)
-        transaction.start(now)  # its RequestReceived is this answer
-        response = parse_message(answer.data)
-        if sent:
-            effects = transaction.send_response(response, now)
-            # The one SendResponse among them is this response.
-            self._perform(transaction, [e for e in effects if not isinstance(e, SendResponse)])
-        else:
-            self.respond(transaction, response)
-        answer.answered(request, transaction, response)
-
     def _on_cancel(self, cancel: SipRequest, transaction: ServerTransaction) -> None:
         # RFC 3261 9.2: 200 to the CANCEL; the session answers the INVITE with 487.
         target = self.table.cancel_target(cancel)
@@ -623,19 +507,6 @@ def _stamped(via: Via, source: Source) -> Via:
     return via
 
 
-def _reply_via(via: Via, source: Source | None) -> Via:
-    """The Via to route a response by: over UDP when the request came over UDP.
-
-    A Via naming another transport (TCP, SCTP, or an unknown one: RFC 4475
-    3.1.1.10) on a datagram is answered on the datagram's transport, from
-    where it arrived (RFC 3261 18.2.2 sends responses back the way the
-    request came).
-    """
-    if source is not None and not source.reliable and via.transport.upper() != source.transport:
-        return dataclasses.replace(via, transport=source.transport)
-    return via
-
-
 def _identity_encoded(request: SipRequest) -> bool:
     """True when the body carries no Content-Encoding but ``identity`` (RFC 3261 20.12)."""
     return all(coding.strip().lower() in ("", "identity")
@@ -660,7 +531,7 @@ def _option_tags(values: list[str]) -> list[str]:
 
 __all__ = [
     "ACCEPT",
-    "AnswerAtOnce",
+    "AnswerAtOnce",  # from .answeratonce: tui_phone.phone imports it from here
     "AnswerAtOnceHandler",
     "ALLOW",
     "ALLOWED_METHODS",
