@@ -42,7 +42,6 @@ from .rtp.srtp import (
     SrtpContext,
     make_crypto_attribute,
 )
-from .rtp.srtp import CryptoAttribute as SrtpKey  # the SRTP side's reading of an a=crypto value
 from .sip.offeranswer import Codec, LocalMedia, NegotiatedMedia
 from .sip.sdpattributes import CryptoAttribute
 
@@ -167,7 +166,7 @@ class CallMedia:
     def _sdes_keys(self) -> tuple[CryptoAttribute, ...]:
         """One key per suite we support, the stronger tag first (RFC 4568 5.1.1)."""
         if not self._keys:
-            self._keys = tuple(CryptoAttribute.parse(str(make_crypto_attribute(tag, suite)))
+            self._keys = tuple(make_crypto_attribute(tag, suite)
                                for tag, suite in ((1, AES_CM_128_HMAC_SHA1_80),
                                                   (2, AES_CM_128_HMAC_SHA1_32)))
         return self._keys
@@ -225,10 +224,10 @@ class CallMedia:
             if current is not None:
                 self.session.set_srtp(None)
             return
-        # The SDP's a=crypto values, read by the SRTP side (which checks the key material).
-        keys = (SrtpKey.parse(str(local)), SrtpKey.parse(str(remote)))
-        if current is None or (current.local, current.remote) != keys:
-            self.session.set_srtp(SrtpContext(*keys))
+        # The SDP's a=crypto values as they are: the offer/answer took only keys
+        # SrtpContext can use (CryptoAttribute.usable, the same check).
+        if current is None or (current.local, current.remote) != (local, remote):
+            self.session.set_srtp(SrtpContext(local, remote))
 
     def _start_playout(self) -> None:
         """Run the ptime tick without sending, so received audio keeps playing."""

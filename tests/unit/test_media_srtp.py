@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from tui_phone.config import parse_config
 from tui_phone.events import IncomingCall, PhoneEvent
 from tui_phone.media import CallMedia
@@ -12,7 +14,7 @@ from tui_phone.phone import Phone
 from tui_phone.rtp.packet import RtpPacket
 from tui_phone.rtp.srtp import SrtpContext
 from tui_phone.sip.message import SipResponse, parse_message
-from tui_phone.sip.offeranswer import RTP_AVP, RTP_SAVP
+from tui_phone.sip.offeranswer import RTP_AVP, RTP_SAVP, NoAcceptableMedia
 from tui_phone.sip.sdp import SessionDescription
 from tui_phone.sip.sdpsession import SdpSession
 from tui_phone.testing.fakereactor import FakeReactor
@@ -67,6 +69,36 @@ def test_plain_rtp_when_nobody_asks_for_srtp_and_keys_kept_across_exchanges() ->
     assert context is not None
     a.apply(a.negotiated)  # e.g. a re-INVITE naming the same keys: same context, counters kept
     assert a.session.srtp is context
+
+
+KEY = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"  # 30 bytes
+
+
+@pytest.mark.parametrize(("crypto", "keyed"), [
+    (f"1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}", True),
+    (f"7 AES_CM_128_HMAC_SHA1_32 inline:{KEY}|2^31 UNENCRYPTED_SRTCP", True),
+    (f"1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}|", False),  # empty lifetime
+    (f"1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}|2^100", False),  # lifetime out of range
+    (f"1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}|2^20|1:4", False),  # MKI
+    ("1 AES_CM_128_HMAC_SHA1_80 inline:QUJD", False),  # 3 bytes
+    (f"1 AES_256_CM_HMAC_SHA1_80 inline:{KEY}", False),  # suite
+])
+def test_an_offered_key_is_refused_before_the_answer_or_keys_the_media(crypto: str, keyed: bool) -> None:
+    """The offer/answer and the SRTP layer read a=crypto as one object with one check:
+    a key refused is refused with 488 before any answer, a key taken keys the RTP."""
+    offer = SessionDescription.parse(
+        b"v=0\r\no=peer 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        b"m=audio 6000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n" + f"a=crypto:{crypto}\r\n".encode())
+    b = media()
+    session = SdpSession(b.local_media(("PCMU",), srtp="optional"), 2)
+    if not keyed:
+        with pytest.raises(NoAcceptableMedia, match="no supported crypto suite"):
+            session.create_answer(offer)
+        return
+    answer, negotiated = session.create_answer(offer)
+    b.apply(negotiated)
+    assert b.session.srtp is not None and b.session.srtp.remote is negotiated.remote_crypto
+    assert answer.media[0].crypto[0].tag == int(crypto.split()[0])
 
 
 OFFER = (b"v=0\r\no=peer 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"

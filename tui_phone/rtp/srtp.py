@@ -1,7 +1,9 @@
 """SRTP and SRTCP (RFC 3711) with SDES keys (RFC 4568), through libsrtp.
 
-The SDP side is plain text handling: :class:`CryptoAttribute` parses and
-writes the value of an ``a=crypto`` line (RFC 4568 9.1), and
+The ``a=crypto`` value is :class:`tui_phone.sip.sdpattributes.CryptoAttribute`,
+the same object the offer/answer code read from the SDP: it decides what our
+SRTP can key with (:meth:`~tui_phone.sip.sdpattributes.CryptoAttribute.srtp_key`),
+so an answer never promises a key this module refuses.
 :func:`make_crypto_attribute` makes ours with fresh key material.  The
 crypto is libsrtp's, through ``pylibsrtp`` (which imports :mod:`socket`,
 so this module is an I/O edge for the import-hygiene test).
@@ -14,30 +16,34 @@ the RTP session counts and drops it.
 
 Supported suites: ``AES_CM_128_HMAC_SHA1_80`` and ``AES_CM_128_HMAC_SHA1_32``
 (RFC 4568 6.2.1, 6.2.2), 16-byte master key and 14-byte master salt.  Key
-parameters with an MKI (``|1:4``) are parsed but refused by
-:class:`SrtpContext`: pylibsrtp does not expose libsrtp's MKI support.
+parameters with an MKI (``|1:4``) are refused: pylibsrtp does not expose
+libsrtp's MKI support.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 import pylibsrtp
 
+from ..sip.sdpattributes import (
+    AES_CM_128_HMAC_SHA1_32,
+    AES_CM_128_HMAC_SHA1_80,
+    MAX_CRYPTO_TAG,
+    SDES_KEY_AND_SALT,
+    CryptoAttribute,
+    CryptoKeyError,
+    InlineKey,
+)
 from .errors import RtpError
 
-AES_CM_128_HMAC_SHA1_80 = "AES_CM_128_HMAC_SHA1_80"
-AES_CM_128_HMAC_SHA1_32 = "AES_CM_128_HMAC_SHA1_32"
-
-MASTER_KEY_LENGTH = 16  # RFC 4568 6.2.1: 128-bit master key
-MASTER_SALT_LENGTH = 14  # RFC 4568 6.2.1: 112-bit master salt
-MAX_TAG = 999_999_999  # RFC 4568 9.1: tag = 1*9DIGIT
+__all__ = [
+    "AES_CM_128_HMAC_SHA1_32", "AES_CM_128_HMAC_SHA1_80", "SRTP_PROFILES", "SrtpAuthenticationError",
+    "SrtpContext", "SrtpError", "SrtpKeyError", "SrtpReplayError", "SrtpUnprotectError",
+    "make_crypto_attribute",
+]  # fmt: skip
 
 SRTP_PROFILES: Mapping[str, int] = MappingProxyType(
     {
@@ -45,15 +51,8 @@ SRTP_PROFILES: Mapping[str, int] = MappingProxyType(
         AES_CM_128_HMAC_SHA1_32: pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_32,
     }
 )
-"""Crypto suite name (RFC 4568 6.2) to libsrtp profile."""
-
-# RFC 4568 9.1: "inline:" key||salt in base64, then "|lifetime" and
-# "|MKI:length", both optional.  Lifetime is decimal or "2^n".
-_KEY_PARAMS = re.compile(
-    r"inline:(?P<key>[A-Za-z0-9+/=]+)"
-    r"(?:\|(?P<lifetime>2\^\d{1,2}|\d{1,20}))?"
-    r"(?:\|(?P<mki>\d{1,10}):(?P<mki_length>\d{1,3}))?"
-)
+"""Crypto suite name (RFC 4568 6.2) to libsrtp profile: one per name in
+:data:`tui_phone.sip.sdpattributes.SDES_SUITES` (a test holds them equal)."""
 
 _REPLAY_REASONS = frozenset(
     {"replay check failed (bad index)", "replay check failed (index too old)"}
@@ -64,11 +63,12 @@ class SrtpError(RtpError):
     """Base class of the SRTP errors."""
 
 
-class SrtpKeyError(SrtpError, ValueError):
+class SrtpKeyError(SrtpError, CryptoKeyError):
     """An ``a=crypto`` attribute or key material we cannot use.
 
-    From the peer's SDP it is the peer's fault: the offer/answer should
-    refuse the crypto line (RFC 4568 7.1.1).
+    The message is :meth:`CryptoAttribute.srtp_key`'s. From the peer's SDP
+    the offer/answer has refused such a line already (RFC 4568 7.1.1), so
+    here it is a bug on our side.
     """
 
 
@@ -88,84 +88,6 @@ class SrtpReplayError(SrtpUnprotectError):
     """A packet index already received or too old (RFC 3711 3.3.2)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CryptoAttribute:
-    """The value of one ``a=crypto`` attribute (RFC 4568 9.1), inline key only.
-
-    ``lifetime`` is the key lifetime in packets as written (``"2^31"`` or a
-    decimal), ``mki`` the (value, byte length) pair of the MKI when present,
-    ``session_params`` the session parameters, kept as written.
-    """
-
-    tag: int
-    suite: str
-    key: bytes
-    salt: bytes
-    lifetime: str | None = None
-    mki: tuple[int, int] | None = None
-    session_params: tuple[str, ...] = ()
-
-    @property
-    def master_key_and_salt(self) -> bytes:
-        """Key followed by salt: what libsrtp takes as its key."""
-        return self.key + self.salt
-
-    @classmethod
-    def parse(cls, value: str) -> CryptoAttribute:
-        """Parse ``"1 AES_CM_128_HMAC_SHA1_80 inline:...|2^31"`` (``a=crypto:`` optional)."""
-        text = value.strip()
-        if text.startswith("a=crypto:"):
-            text = text[len("a=crypto:") :]
-        elif text.startswith("crypto:"):
-            text = text[len("crypto:") :]
-        fields = text.split()
-        if len(fields) < 3:
-            raise SrtpKeyError(f"crypto attribute needs a tag, a suite and key parameters: {value!r}")
-        tag_text, suite, key_params, *session_params = fields
-        if not tag_text.isdigit() or len(tag_text) > 9:
-            raise SrtpKeyError(f"crypto tag must be 1 to 9 digits, got {tag_text!r}")
-        if suite not in SRTP_PROFILES:
-            raise SrtpKeyError(f"unsupported SRTP crypto suite {suite!r}")
-        if ";" in key_params:
-            raise SrtpKeyError("crypto attributes with several keys are not supported")
-        match = _KEY_PARAMS.fullmatch(key_params)
-        if match is None:
-            raise SrtpKeyError(f"malformed crypto key parameters {key_params!r}")
-        try:
-            material = base64.b64decode(match["key"], validate=True)
-        except binascii.Error:
-            raise SrtpKeyError(f"crypto key is not valid base64: {match['key']!r}") from None
-        expected = MASTER_KEY_LENGTH + MASTER_SALT_LENGTH
-        if len(material) != expected:
-            raise SrtpKeyError(
-                f"crypto key material must be {expected} bytes for {suite}, got {len(material)}"
-            )
-        mki: tuple[int, int] | None = None
-        if match["mki"] is not None:
-            mki_length = int(match["mki_length"])
-            if not 1 <= mki_length <= 128:
-                raise SrtpKeyError(f"crypto MKI length must be 1-128, got {mki_length}")
-            mki = (int(match["mki"]), mki_length)
-        return cls(
-            int(tag_text),
-            suite,
-            material[:MASTER_KEY_LENGTH],
-            material[MASTER_KEY_LENGTH:],
-            match["lifetime"],
-            mki,
-            tuple(session_params),
-        )
-
-    def __str__(self) -> str:
-        """The attribute value, without ``a=crypto:``."""
-        key_params = "inline:" + base64.b64encode(self.master_key_and_salt).decode("ascii")
-        if self.lifetime is not None:
-            key_params += "|" + self.lifetime
-        if self.mki is not None:
-            key_params += f"|{self.mki[0]}:{self.mki[1]}"
-        return " ".join([str(self.tag), self.suite, key_params, *self.session_params])
-
-
 def make_crypto_attribute(
     tag: int,
     suite: str = AES_CM_128_HMAC_SHA1_80,
@@ -176,25 +98,23 @@ def make_crypto_attribute(
     ``rng`` must be a cryptographically secure source in production (the
     default, :func:`os.urandom`); tests pass a seeded one.
     """
-    if not 1 <= tag <= MAX_TAG:
-        raise SrtpKeyError(f"crypto tag must be 1-{MAX_TAG}, got {tag}")
+    if not 1 <= tag <= MAX_CRYPTO_TAG:
+        raise SrtpKeyError(f"crypto tag must be 1-{MAX_CRYPTO_TAG}, got {tag}")
     if suite not in SRTP_PROFILES:
         raise SrtpKeyError(f"unsupported SRTP crypto suite {suite!r}")
-    material = rng(MASTER_KEY_LENGTH + MASTER_SALT_LENGTH)
-    if len(material) != MASTER_KEY_LENGTH + MASTER_SALT_LENGTH:
-        raise SrtpKeyError(f"key source gave {len(material)} bytes, 30 needed")
-    return CryptoAttribute(tag, suite, material[:MASTER_KEY_LENGTH], material[MASTER_KEY_LENGTH:])
+    material = rng(SDES_KEY_AND_SALT)
+    if len(material) != SDES_KEY_AND_SALT:
+        raise SrtpKeyError(f"key source gave {len(material)} bytes, {SDES_KEY_AND_SALT} needed")
+    return CryptoAttribute.with_key(tag, suite, InlineKey(material))
 
 
 def _policy(attribute: CryptoAttribute, ssrc_type: int) -> pylibsrtp.Policy:
-    if attribute.mki is not None:
-        raise SrtpKeyError("crypto attributes with an MKI are not supported")
     try:
-        profile = SRTP_PROFILES[attribute.suite]
-    except KeyError:
-        raise SrtpKeyError(f"unsupported SRTP crypto suite {attribute.suite!r}") from None
+        key = attribute.srtp_key()  # the one check, also the offer/answer's (``usable``)
+    except CryptoKeyError as error:
+        raise SrtpKeyError(str(error)) from None
     return pylibsrtp.Policy(
-        key=attribute.master_key_and_salt, ssrc_type=ssrc_type, srtp_profile=profile
+        key=key.key_salt, ssrc_type=ssrc_type, srtp_profile=SRTP_PROFILES[attribute.suite]
     )
 
 

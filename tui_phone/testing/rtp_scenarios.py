@@ -47,7 +47,7 @@ from tui_phone.loop import install_reactor
 from tui_phone.rtp.packet import RtpPacket
 from tui_phone.rtp.session import RtpSession
 from tui_phone.rtp.session_stats import RtpSessionStats
-from tui_phone.rtp.srtp import CryptoAttribute, SrtpContext, make_crypto_attribute
+from tui_phone.rtp.srtp import SrtpContext, make_crypto_attribute
 from tui_phone.testing.impairment import ImpairmentProfile, ImpairmentRelay
 
 HOST = "127.0.0.1"
@@ -154,9 +154,8 @@ async def call_scenario(reactor: Any, options: argparse.Namespace) -> dict[str, 
     a_rtp, _ = alice.open(HOST, ports)
     b_rtp, _ = bob.open(HOST, ports)
     if options.srtp:
-        # Through the SDP text and back, as the offer/answer would carry it.
-        a_key = CryptoAttribute.parse(str(make_crypto_attribute(1, options.srtp, rng.randbytes)))
-        b_key = CryptoAttribute.parse(str(make_crypto_attribute(1, options.srtp, rng.randbytes)))
+        a_key = make_crypto_attribute(1, options.srtp, rng.randbytes)
+        b_key = make_crypto_attribute(1, options.srtp, rng.randbytes)
         alice.set_srtp(SrtpContext(a_key, b_key))
         bob.set_srtp(SrtpContext(b_key, a_key))
     for session in (alice, bob):
