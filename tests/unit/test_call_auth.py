@@ -10,7 +10,8 @@ from typing import Any
 from tui_phone.call_auth import send_in_dialog
 from tui_phone.sip.auth import DigestClient
 from tui_phone.sip.dialog import Dialog
-from tui_phone.sip.message import SipRequest, build_response, parse_message
+from tui_phone.sip.message import SipRequest, parse_message
+from tui_phone.sip.responses import build_response
 from tui_phone.sip.via import Via
 
 INVITE = (b"INVITE sip:bob@127.0.0.1:5060 SIP/2.0\r\n"

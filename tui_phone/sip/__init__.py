@@ -6,7 +6,8 @@ The public API used by the rest of tui-phone and by user scripts::
 """
 
 from .errors import LocalProtocolError, RemoteProtocolError, SipError, SipParseError
-from .message import SipMessage, SipRequest, SipResponse, build_response, parse_message
+from .message import SipMessage, SipRequest, SipResponse, parse_message
+from .responses import build_response
 
 __all__ = [
     "LocalProtocolError",

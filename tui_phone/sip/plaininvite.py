@@ -36,7 +36,8 @@ from typing import Any
 from ._uri_syntax import slot_setters
 from .errors import SipParseError
 from .headers import CSeq
-from .message import SIP_VERSION, response_from_copied
+from .message import SIP_VERSION
+from .responses import response_from_copied
 from .routing import Source, Target, may_need_stamp, response_target, stamped_via
 from .transaction import ServerTransactionKey, is_rfc3261_branch
 from .uri import NameAddress, SipUri, parse_uri
@@ -90,7 +91,7 @@ class PlainInvite:
     def response_bytes(self, status: int, *, to_tag: str | None = None, body: bytes = b"",
                        content_type: str | None = None,
                        extra: tuple[tuple[str, str], ...] = ()) -> bytes:
-        """The bytes :func:`~tui_phone.sip.message.response_bytes` makes for this
+        """The bytes :func:`~tui_phone.sip.responses.response_bytes` makes for this
         INVITE parsed and stamped (RFC 3261 8.2.6.2: Via, From, To with our tag,
         Call-ID and CSeq copied; no Record-Route to copy)."""
         to = self._to if to_tag is None or status == 100 else f"{self._to};tag={to_tag}"

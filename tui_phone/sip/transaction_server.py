@@ -16,7 +16,8 @@ to another request is a bug in the TU and raises :class:`LocalProtocolError`.
 from __future__ import annotations
 
 from .errors import LocalProtocolError
-from .message import SipRequest, SipResponse, build_response
+from .message import SipRequest, SipResponse
+from .responses import build_response
 from .transaction import (
     TIMER_G,
     TIMER_H,

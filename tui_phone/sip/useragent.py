@@ -33,8 +33,9 @@ from twisted.internet.defer import Deferred
 from .answeratonce import AnswerAtOnce, AnswerAtOnceHandler, AnswersAtOnce
 from .errors import SipParseError
 from .ids import IdGenerator
-from .message import SipRequest, SipResponse, build_response
+from .message import SipRequest, SipResponse
 from .plaininvite import InviteShapes
+from .responses import build_response
 from .routing import (
     RELIABLE_TRANSPORTS,
     TCP,

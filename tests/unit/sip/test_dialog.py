@@ -21,8 +21,9 @@ from tui_phone.sip.dialog import (
     DialogState,
 )
 from tui_phone.sip.errors import LocalProtocolError, RemoteProtocolError, SipParseError
-from tui_phone.sip.message import SipRequest, SipResponse, build_response, parse_message
+from tui_phone.sip.message import SipRequest, SipResponse, parse_message
 from tui_phone.sip.replaces import Replaces
+from tui_phone.sip.responses import build_response
 from tui_phone.sip.uri import parse_uri
 from tui_phone.sip.via import Via
 

@@ -9,7 +9,8 @@ import pytest
 
 from tui_phone.sip.dialogset import InviteDialogSet
 from tui_phone.sip.errors import LocalProtocolError
-from tui_phone.sip.message import SipRequest, SipResponse, build_response, parse_message
+from tui_phone.sip.message import SipRequest, SipResponse, parse_message
+from tui_phone.sip.responses import build_response
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dialog"
 

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui_phone.sip.errors import SipParseError
-from tui_phone.sip.message import SipRequest, parse_message, response_bytes
+from tui_phone.sip.message import SipRequest, parse_message
 from tui_phone.sip.plaininvite import MAX_SHAPES, InviteShapes, PlainInvite, read_plain_invite
+from tui_phone.sip.responses import response_bytes
 from tui_phone.sip.routing import may_need_stamp, response_target, stamp_via, udp_source
 from tui_phone.sip.transaction import server_transaction_key
 

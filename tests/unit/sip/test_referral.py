@@ -12,10 +12,11 @@ import pytest
 
 from tui_phone.sip.dialog import Dialog, DialogState
 from tui_phone.sip.errors import SipParseError
-from tui_phone.sip.message import SipRequest, build_response, parse_message
+from tui_phone.sip.message import SipRequest, parse_message
 from tui_phone.sip.referral import ReferNotification, parse_refer, parse_refer_notify
 from tui_phone.sip.replaces import Replaces
 from tui_phone.sip.requests import make_via, new_request
+from tui_phone.sip.responses import build_response
 from tui_phone.sip.transfer import build_refer, build_refer_notify
 from tui_phone.sip.uri import parse_uri
 

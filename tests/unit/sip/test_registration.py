@@ -9,7 +9,7 @@ import random
 from tui_phone.sip.auth import DigestClient
 from tui_phone.sip.auth_server import DigestVerifier
 from tui_phone.sip.ids import IdGenerator
-from tui_phone.sip.message import SipRequest, build_response
+from tui_phone.sip.message import SipRequest
 from tui_phone.sip.registration import (
     CancelRefreshTimer,
     Registration,
@@ -19,6 +19,7 @@ from tui_phone.sip.registration import (
     StartRefreshTimer,
     refresh_delay,
 )
+from tui_phone.sip.responses import build_response
 from tui_phone.sip.uri import SipUri
 from tui_phone.sip.via import Via
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tui_phone.sip.errors import LocalProtocolError
-from tui_phone.sip.message import SipRequest, build_response, parse_message
+from tui_phone.sip.message import SipRequest, parse_message
 from tui_phone.sip.requests import (
     build_cancel,
     build_non2xx_ack,
@@ -18,6 +18,7 @@ from tui_phone.sip.requests import (
     via_template,
     with_branch,
 )
+from tui_phone.sip.responses import build_response
 from tui_phone.sip.uri import parse_uri
 from tui_phone.sip.via import Via
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui_phone.sip.message import SipRequest, build_response, parse_message, response_bytes
+from tui_phone.sip.message import SipRequest, parse_message
+from tui_phone.sip.responses import build_response, response_bytes
 
 SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
 PLAIN = (b"INVITE sip:bob@127.0.0.1 SIP/2.0\r\n"

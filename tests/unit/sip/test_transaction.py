@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tui_phone.sip.errors import LocalProtocolError
-from tui_phone.sip.message import SipRequest, SipResponse, build_response, parse_message
+from tui_phone.sip.message import SipRequest, SipResponse, parse_message
+from tui_phone.sip.responses import build_response
 from tui_phone.sip.transaction import (
     T1,
     T2,

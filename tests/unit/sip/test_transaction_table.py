@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tui_phone.sip.errors import LocalProtocolError
-from tui_phone.sip.message import SipRequest, SipResponse, build_response, parse_message
+from tui_phone.sip.message import SipRequest, SipResponse, parse_message
+from tui_phone.sip.responses import build_response
 from tui_phone.sip.transaction import (
     CancelTimer,
     Effect,

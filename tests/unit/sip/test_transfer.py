@@ -14,9 +14,10 @@ import pytest
 
 from tui_phone.sip.dialog import Dialog, DialogRequestError, DialogState
 from tui_phone.sip.errors import LocalProtocolError
-from tui_phone.sip.message import SipRequest, SipResponse, build_response, parse_message
+from tui_phone.sip.message import SipRequest, SipResponse, parse_message
 from tui_phone.sip.replaces import Replaces
 from tui_phone.sip.requests import make_via, new_request
+from tui_phone.sip.responses import build_response
 from tui_phone.sip.transfer import (
     SIPFRAG_CONTENT_TYPE,
     build_refer,
