@@ -21,13 +21,13 @@ from tui_phone.sip.uri import (
     NameAddress,
     Parameters,
     SipUri,
-    TelUri,
     _parse_name_addr,
     _parse_sip,
     parse_uri,
     quote_string,
     unquote_string,
 )
+from tui_phone.sip.teluri import TelUri
 
 TESTDATA = Path(__file__).parents[3].parent / "shared" / "testdata"
 
