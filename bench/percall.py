@@ -12,6 +12,10 @@ On a shared machine one run varies by a third (caches, the other core's
 load, where the scheduler puts the caller): ``--rounds N`` alternates the
 two callees N times and prints every round and the medians.
 
+``--together`` runs both callees at once, each called by its own caller, and
+measures them over the same window: both see the same machine, which the
+rounds one after the other do not (an idle machine makes every wake-up dearer).
+
 ``--instructions`` runs each callee under valgrind's callgrind instead and
 prints the instructions it executed per 20 ms frame over the window (its
 counters zeroed at the start, dumped at the end). That count does not move
@@ -19,7 +23,7 @@ with the machine's load, so it shows a change in the work per frame that the
 CPU figure hides in its noise; it does not show what a wake-up on cold
 caches costs, which is most of the CPU figure here.
 
-    python bench/percall.py [--seconds 30] [--rounds 1] [--instructions]
+    python bench/percall.py [--seconds 30] [--rounds 1] [--together] [--instructions]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,41 +105,54 @@ class Instructions:
         return int(re.search(r"^summary: (\d+)", dump.read_text(), re.M).group(1))  # type: ignore[union-attr]
 
 
-def measure(name: str, pid: int, uri: str, seconds: float, workdir: Path,
-            counter: Instructions | None = None) -> dict[str, float]:
-    out = workdir / f"{name}.call.out"
+def measure(callees: dict[str, tuple[int, str]], seconds: float, workdir: Path,
+            counter: Instructions | None = None) -> dict[str, dict[str, float]]:
+    """Call each callee (name -> (pid, URI)) and measure them over the same window."""
     settle = 1.5 if counter is None else 5.0  # after the answer, before the window
-    with out.open("wb") as sink:
-        caller = subprocess.Popen(  # the call outlasts the window: its end is not counted
-            tui_phone_command("call", uri, "--duration", str(settle + seconds + 3), "--codecs", "PCMU",
-                              "--json"),
-            stdout=sink, stderr=subprocess.STDOUT, env=environment())
+    callers: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
     try:
-        wait_for_line(out, '"call_answered"', timeout=60 if counter else 15, process=caller)
+        for name, (_pid, uri) in callees.items():
+            out = workdir / f"{name}.call.out"
+            with out.open("wb") as sink:
+                callers[name] = (subprocess.Popen(  # the call outlasts the window: its end is not counted
+                    tui_phone_command("call", uri, "--duration", str(settle + seconds + 3), "--codecs", "PCMU",
+                                      "--json"),
+                    stdout=sink, stderr=subprocess.STDOUT, env=environment()), out)
+        for caller, out in callers.values():
+            wait_for_line(out, '"call_answered"', timeout=60 if counter else 15, process=caller)
         time.sleep(settle)  # let the streams settle
+        pids = {name: pid for name, (pid, _uri) in callees.items()}
         if counter is not None:
-            counter.start(pid)
-        cpu0, t0 = cpu_seconds(pid), time.monotonic()
-        rss_peak = rss_kib(pid)
+            for pid in pids.values():
+                counter.start(pid)
+        cpu0, t0 = {name: cpu_seconds(pid) for name, pid in pids.items()}, time.monotonic()
+        rss_peak = {name: rss_kib(pid) for name, pid in pids.items()}
         while time.monotonic() - t0 < seconds:
             time.sleep(1)
-            rss_peak = max(rss_peak, rss_kib(pid))
-        cpu1, t1 = cpu_seconds(pid), time.monotonic()
-        instructions = counter.stop(name, pid) if counter is not None else 0
-        caller.wait(60)
+            rss_peak = {name: max(rss_peak[name], rss_kib(pid)) for name, pid in pids.items()}
+        cpu1, t1 = {name: cpu_seconds(pid) for name, pid in pids.items()}, time.monotonic()
+        instructions = {name: counter.stop(name, pid) if counter is not None else 0 for name, pid in pids.items()}
+        for caller, _out in callers.values():
+            caller.wait(60)
     finally:
-        stop(caller)
-    ended = [json.loads(line) for line in out.read_text().splitlines() if '"call_ended"' in line]
-    rtp = ended[0]["rtp"] if ended else {}
-    return {"cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0), "rss_mib": rss_peak / 1024,
-            "per_frame": instructions / ((t1 - t0) / FRAME_S),
-            "caller_rx": rtp.get("rx_packets", 0), "caller_tx": rtp.get("tx_packets", 0)}
+        for caller, _out in callers.values():
+            stop(caller)
+    figures = {}
+    for name, (_caller, out) in callers.items():
+        ended = [json.loads(line) for line in out.read_text().splitlines() if '"call_ended"' in line]
+        rtp = ended[0]["rtp"] if ended else {}
+        figures[name] = {"cpu_pct": 100 * (cpu1[name] - cpu0[name]) / (t1 - t0), "rss_mib": rss_peak[name] / 1024,
+                         "per_frame": instructions[name] / ((t1 - t0) / FRAME_S),
+                         "caller_rx": rtp.get("rx_packets", 0), "caller_tx": rtp.get("tx_packets", 0)}
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--rounds", type=int, default=1, help="alternate the callees this often")
+    parser.add_argument("--together", action="store_true",
+                        help="measure both callees at the same time, each with its own caller")
     parser.add_argument("--instructions", action="store_true",
                         help="count instructions per frame under callgrind instead of CPU time")
     args = parser.parse_args()
@@ -144,26 +162,38 @@ def main() -> None:
         wav = write_tone_wav(workdir / "tone.wav", args.seconds + 120)
         counter = Instructions(workdir) if args.instructions else None
         for round_ in range(args.rounds):
-            results["tui-phone"].append(measure_tui_phone(workdir, wav, args.seconds, counter))
-            results["baresip"].append(measure_baresip(workdir / f"baresip{round_}", wav, args.seconds, counter))
-    print(f"one PCMU call, RTP both ways, {args.seconds:g} s, callee process:")
+            def start(name: str, stack: ExitStack, round_: int = round_) -> tuple[int, str]:
+                if name == "tui-phone":
+                    return start_tui_phone(stack, workdir, wav, counter)
+                return start_baresip_callee(stack, workdir / f"baresip{round_}", wav, counter)
+
+            groups = [list(results)] if args.together else [[name] for name in results]
+            for group in groups:
+                with ExitStack() as stack:
+                    figures = measure({name: start(name, stack) for name in group}, args.seconds, workdir,
+                                      counter)
+                for name, figure in figures.items():
+                    results[name].append(figure)
+    mode = "at the same time" if args.together else "one after the other"
+    print(f"one PCMU call, RTP both ways, {args.seconds:g} s, callee process ({mode}):")
     if counter is not None:
         for name, rounds in results.items():
-            for figures in rounds:
-                print(f"{name:10s} {figures['per_frame']:9.0f} instructions per 20 ms frame (under callgrind)"
-                      f"   (caller got {figures['caller_rx']} packets, sent {figures['caller_tx']})")
+            for figure in rounds:
+                print(f"{name:10s} {figure['per_frame']:9.0f} instructions per 20 ms frame (under callgrind)"
+                      f"   (caller got {figure['caller_rx']} packets, sent {figure['caller_tx']})")
         return
     for name, rounds in results.items():
-        for figures in rounds:
-            print(f"{name:10s} CPU {figures['cpu_pct']:5.2f} % of a core   RSS {figures['rss_mib']:6.1f} MiB"
-                  f"   (caller got {figures['caller_rx']} packets, sent {figures['caller_tx']})")
+        for figure in rounds:
+            print(f"{name:10s} CPU {figure['cpu_pct']:5.2f} % of a core   RSS {figure['rss_mib']:6.1f} MiB"
+                  f"   (caller got {figure['caller_rx']} packets, sent {figure['caller_tx']})")
     if args.rounds > 1:
         medians = {name: statistics.median(f["cpu_pct"] for f in rounds) for name, rounds in results.items()}
         print("median CPU: " + "   ".join(f"{name} {value:.2f} %" for name, value in medians.items()))
 
 
-def measure_tui_phone(workdir: Path, wav: Path, seconds: float,
-                      counter: Instructions | None = None) -> dict[str, float]:
+def start_tui_phone(stack: ExitStack, workdir: Path, wav: Path,
+                    counter: Instructions | None = None) -> tuple[int, str]:
+    """``tui-phone answer --play WAV`` until ``stack`` closes; its pid and URI."""
     port = free_port(both=True)
     out = workdir / "answer.out"
     prefix = counter.prefix("tui-phone") if counter is not None else []
@@ -172,23 +202,19 @@ def measure_tui_phone(workdir: Path, wav: Path, seconds: float,
             [*prefix, *tui_phone_command("answer", "--listen", f"127.0.0.1:{port}", "--play", str(wav),
                                          "--json")],
             stdout=sink, stderr=subprocess.STDOUT, env=environment())
-    try:
-        wait_for_line(out, '"listening"', timeout=120 if counter else 10, process=answer)
-        time.sleep(1)
-        return measure("tui-phone", answer.pid, f"sip:x@127.0.0.1:{port}", seconds, workdir, counter)
-    finally:
-        stop(answer)
+    stack.callback(stop, answer)
+    wait_for_line(out, '"listening"', timeout=120 if counter else 10, process=answer)
+    time.sleep(1)
+    return answer.pid, f"sip:x@127.0.0.1:{port}"
 
 
-def measure_baresip(directory: Path, wav: Path, seconds: float,
-                    counter: Instructions | None = None) -> dict[str, float]:
+def start_baresip_callee(stack: ExitStack, directory: Path, wav: Path,
+                         counter: Instructions | None = None) -> tuple[int, str]:
+    """baresip auto-answering with the WAV until ``stack`` closes; its pid and URI."""
     prefix = counter.prefix("baresip") if counter is not None else ()
     baresip, port, _log = start_baresip(directory, user="bob", wav=wav, codecs="pcmu", prefix=prefix)
-    try:
-        return measure("baresip", baresip.pid, f"sip:bob@127.0.0.1:{port}", seconds, directory.parent,
-                       counter)
-    finally:
-        stop_baresip(baresip)
+    stack.callback(stop_baresip, baresip)
+    return baresip.pid, f"sip:bob@127.0.0.1:{port}"
 
 
 if __name__ == "__main__":
