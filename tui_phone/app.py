@@ -551,7 +551,7 @@ def run_tui(config: Any, *, theme: str | None = None, audio: str | None = None,
     """
     import sys
 
-    from .loop import install_reactor, new_loop
+    from .loop import install_reactor, new_loop, settle_heap
 
     loop = new_loop()
     asyncio.set_event_loop(loop)
@@ -567,6 +567,7 @@ def run_tui(config: Any, *, theme: str | None = None, audio: str | None = None,
         audio_line = phone.audio_description
         if not reactor.running:
             reactor.startRunning(installSignalHandlers=False)
+        settle_heap()
         return PhoneSetup(phone, EchoService(reactor), audio_line)
 
     nat = config.nat

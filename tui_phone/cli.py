@@ -277,6 +277,8 @@ def answer_command(ctx: click.Context, account: str | None, listen: str | None, 
     async def body(reactor: Any) -> int:
         from twisted.internet.defer import Deferred
 
+        from .loop import settle_heap
+
         done: Deferred[None] = Deferred()
         phone = headless.start_answering(
             reactor, config, listen=address, echo=echo, play=play, record_dir=record_dir,
@@ -285,6 +287,7 @@ def answer_command(ctx: click.Context, account: str | None, listen: str | None, 
             scripts=script_dirs)
         reactor.addSystemEventTrigger("before", "shutdown", phone.stop)
         await phone.start()
+        settle_heap()
         host, port = phone.local_address()
         kinds = "UDP and TLS" if tls else "UDP and TCP"
         out.line(f"listening on {host}:{port} ({kinds})", event="listening", host=host,

@@ -32,6 +32,7 @@ from .events import (
     SipMessageLogged,
     event_to_dict,
 )
+from .loop import settle_heap
 from .media import sdp_codecs
 from .phone import Phone, PhoneError, parse_target
 from .sip.routing import TCP, TLS, UDP, RoutingError, named_transport
@@ -230,6 +231,7 @@ async def run_call(reactor: Any, config: Config, account: Account, uri: str, *,
         out.line(f"{event.status} {event.reason}", event="failed", status=event.status,
                  reason=event.reason)
         return EXIT_SIP_FAILURE
+    settle_heap()
     call = phone.call(target, account.name)
     if record:
         call.record(record)
