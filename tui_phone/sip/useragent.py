@@ -50,6 +50,7 @@ from .routing import (
     resolve_target,
     response_target,
     source_target,
+    stamped_via,
     top_via,
 )
 from .transaction import (
@@ -380,7 +381,7 @@ class UserAgent(AnswersAtOnce):
             return
         via = top_via(data)
         if via is not None:
-            via = _stamped(via, source)
+            via = stamped_via(via, *source.remote)
         try:
             target = (response_target(reply_via(via, source), source) if via is not None
                       else source_target(source))
@@ -496,16 +497,6 @@ class UserAgent(AnswersAtOnce):
         """``UDP 127.0.0.1:5070, TCP ...`` for logs."""
         return ", ".join(f"{item.transport} {format_host_port(item.host, item.port)}"
                          for item in self.transport.listeners)
-
-
-def _stamped(via: Via, source: Source) -> Via:
-    """``received``/``rport`` for a Via read from raw bytes (RFC 3261 18.2.1, RFC 3581 4)."""
-    host, port = source.remote
-    if via.has_param("rport") and via.param("rport") is None:
-        return via.with_params(rport=str(port), received=host)
-    if via.host.strip("[]").lower() != host.lower():
-        return via.with_params(received=host)
-    return via
 
 
 def _identity_encoded(request: SipRequest) -> bool:
