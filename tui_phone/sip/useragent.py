@@ -53,6 +53,7 @@ from .routing import (
     stamped_via,
     top_via,
 )
+from .status import KNOWN_METHODS
 from .transaction import (
     CancelTimer,
     Effect,
@@ -84,11 +85,6 @@ ALLOW = ", ".join(ALLOWED_METHODS)
 ACCEPT = "application/sdp, application/dtmf-relay, message/sipfrag"
 #: Option tags we support (RFC 3261 20.37): INVITE with Replaces (RFC 3891 6.1).
 SUPPORTED: tuple[str, ...] = ("replaces",)
-#: Methods of RFC 3261 and its registered extensions: a request for one we do
-#: not serve gets 405, any other method 501 (RFC 3261 8.2.1).
-KNOWN_METHODS = frozenset({"REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "UPDATE", "MESSAGE",
-                           "REFER", "PUBLISH", "INFO", "OPTIONS", "BYE", "CANCEL", "ACK",
-                           "INVITE"})
 SIP_SCHEMES = ("sip", "sips")
 # Requests that only make sense inside a dialog: 481 when no dialog matches.
 _DIALOG_METHODS = frozenset({"BYE", "INFO", "UPDATE", "PRACK", "NOTIFY", "REFER"})
