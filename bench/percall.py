@@ -23,7 +23,10 @@ with the machine's load, so it shows a change in the work per frame that the
 CPU figure hides in its noise; it does not show what a wake-up on cold
 caches costs, which is most of the CPU figure here.
 
-    python bench/percall.py [--seconds 30] [--rounds 1] [--together] [--instructions]
+``--floor`` also measures a bare Python loop doing what any Python phone must
+do per frame (a timerfd wake-up, one sendto, one recvmsg) and nothing else.
+
+    python bench/percall.py [--seconds 30] [--rounds 1] [--together] [--instructions] [--floor]
 """
 
 from __future__ import annotations
@@ -105,13 +108,16 @@ class Instructions:
         return int(re.search(r"^summary: (\d+)", dump.read_text(), re.M).group(1))  # type: ignore[union-attr]
 
 
-def measure(callees: dict[str, tuple[int, str]], seconds: float, workdir: Path,
+def measure(callees: dict[str, tuple[int, str | None]], seconds: float, workdir: Path,
             counter: Instructions | None = None) -> dict[str, dict[str, float]]:
-    """Call each callee (name -> (pid, URI)) and measure them over the same window."""
+    """Call each callee (name -> (pid, URI); no URI: nothing to call) and
+    measure them over the same window."""
     settle = 1.5 if counter is None else 5.0  # after the answer, before the window
     callers: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
     try:
         for name, (_pid, uri) in callees.items():
+            if uri is None:
+                continue
             out = workdir / f"{name}.call.out"
             with out.open("wb") as sink:
                 callers[name] = (subprocess.Popen(  # the call outlasts the window: its end is not counted
@@ -138,8 +144,9 @@ def measure(callees: dict[str, tuple[int, str]], seconds: float, workdir: Path,
         for caller, _out in callers.values():
             stop(caller)
     figures = {}
-    for name, (_caller, out) in callers.items():
-        ended = [json.loads(line) for line in out.read_text().splitlines() if '"call_ended"' in line]
+    for name in pids:
+        out = callers[name][1] if name in callers else None
+        ended = [json.loads(line) for line in out.read_text().splitlines() if '"call_ended"' in line] if out else []
         rtp = ended[0]["rtp"] if ended else {}
         figures[name] = {"cpu_pct": 100 * (cpu1[name] - cpu0[name]) / (t1 - t0), "rss_mib": rss_peak[name] / 1024,
                          "per_frame": instructions[name] / ((t1 - t0) / FRAME_S),
@@ -155,14 +162,21 @@ def main() -> None:
                         help="measure both callees at the same time, each with its own caller")
     parser.add_argument("--instructions", action="store_true",
                         help="count instructions per frame under callgrind instead of CPU time")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure a bare Python loop: a timerfd wake-up, one sendto and one recvmsg "
+                             "every 20 ms (what any Python phone pays)")
     args = parser.parse_args()
     results: dict[str, list[dict[str, float]]] = {"tui-phone": [], "baresip": []}
+    if args.floor:
+        results[FLOOR] = []
     with tempfile.TemporaryDirectory(prefix="percall-") as temp:
         workdir = Path(temp)
         wav = write_tone_wav(workdir / "tone.wav", args.seconds + 120)
         counter = Instructions(workdir) if args.instructions else None
         for round_ in range(args.rounds):
-            def start(name: str, stack: ExitStack, round_: int = round_) -> tuple[int, str]:
+            def start(name: str, stack: ExitStack, round_: int = round_) -> tuple[int, str | None]:
+                if name == FLOOR:
+                    return start_floor(stack, counter)
                 if name == "tui-phone":
                     return start_tui_phone(stack, workdir, wav, counter)
                 return start_baresip_callee(stack, workdir / f"baresip{round_}", wav, counter)
@@ -180,15 +194,58 @@ def main() -> None:
         for name, rounds in results.items():
             for figure in rounds:
                 print(f"{name:10s} {figure['per_frame']:9.0f} instructions per 20 ms frame (under callgrind)"
-                      f"   (caller got {figure['caller_rx']} packets, sent {figure['caller_tx']})")
+                      f"   {_call_note(name, figure)}")
         return
     for name, rounds in results.items():
         for figure in rounds:
             print(f"{name:10s} CPU {figure['cpu_pct']:5.2f} % of a core   RSS {figure['rss_mib']:6.1f} MiB"
-                  f"   (caller got {figure['caller_rx']} packets, sent {figure['caller_tx']})")
+                  f"   {_call_note(name, figure)}")
     if args.rounds > 1:
         medians = {name: statistics.median(f["cpu_pct"] for f in rounds) for name, rounds in results.items()}
         print("median CPU: " + "   ".join(f"{name} {value:.2f} %" for name, value in medians.items()))
+
+
+FLOOR = "py-floor"
+# The least a Python process does per frame: wake on a 20 ms timerfd, send one
+# RTP-sized datagram and read one (to itself, so the kernel work of a send and
+# a receive is its own).
+_FLOOR_LOOP = """
+import os, socket, sys, time
+from tui_phone.rtp.ticker import _timerfd
+timerfd = _timerfd()
+fd = timerfd.create()
+os.set_blocking(fd, True)
+timerfd.arm(fd, time.monotonic() + 0.02, 0.02)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("127.0.0.1", 0))
+sock.setblocking(False)
+here, datagram = sock.getsockname(), bytes(172)
+print("ready", flush=True)
+while True:
+    os.read(fd, 8)
+    sock.sendto(datagram, here)
+    try:
+        sock.recvmsg(2048, 64)
+    except BlockingIOError:
+        pass
+"""
+
+
+def start_floor(stack: ExitStack, counter: Instructions | None = None) -> tuple[int, None]:
+    """The bare Python loop (:data:`_FLOOR_LOOP`) until ``stack`` closes; its pid."""
+    prefix = counter.prefix(FLOOR) if counter is not None else []
+    loop = subprocess.Popen([*prefix, sys.executable, "-c", _FLOOR_LOOP], stdout=subprocess.PIPE,
+                            env=environment())
+    stack.callback(stop, loop)
+    assert loop.stdout is not None
+    loop.stdout.readline()  # "ready"
+    return loop.pid, None
+
+
+def _call_note(name: str, figure: dict[str, float]) -> str:
+    if name == FLOOR:
+        return "(no call: timerfd wake-up, one sendto and one recvmsg per 20 ms)"
+    return f"(caller got {figure['caller_rx']} packets, sent {figure['caller_tx']})"
 
 
 def start_tui_phone(stack: ExitStack, workdir: Path, wav: Path,
