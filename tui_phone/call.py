@@ -34,7 +34,8 @@ from .sip.auth import Credentials, DigestClient
 from .sip.dialog import Dialog, DialogRequestError
 from .sip.dialogset import InviteDialogSet
 from .sip.errors import SipParseError
-from .sip.message import SipRequest, SipResponse, build_response, response_bytes
+from .sip.message import SipRequest, SipResponse
+from .sip.responses import build_response, response_bytes
 from .sip.offeranswer import NegotiatedMedia, OfferAnswerError
 from .sip.plaininvite import PlainInvite
 from .sip.registration import authorize, request_copy

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from .call_auth import send_in_dialog
 from .sip.dialog import DialogRequestError
 from .sip.errors import LocalProtocolError, SipParseError
-from .sip.message import SipRequest, SipResponse, build_response
+from .sip.message import SipRequest, SipResponse
+from .sip.responses import build_response
 from .sip.offeranswer import OfferAnswerError
 from .sip.sdp import SessionDescription
 from .sip.transaction_server import ServerTransaction

@@ -39,7 +39,8 @@ from .events import (
 from .call_auth import send_in_dialog
 from .sip.dialog import DialogRequestError
 from .sip.errors import LocalProtocolError, SipParseError
-from .sip.message import SipRequest, SipResponse, build_response
+from .sip.message import SipRequest, SipResponse
+from .sip.responses import build_response
 from .sip.referral import (
     ACCEPTED,
     ReferNotification,

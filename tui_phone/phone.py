@@ -444,7 +444,7 @@ class Phone:
     def _on_invite(self, request: SipRequest, transaction: ServerInviteTransaction,
                    source: Source) -> None:
         if self.dnd and "replaces" not in request.headers:
-            from .sip.message import build_response
+            from .sip.responses import build_response
 
             self.ua.respond(transaction, build_response(request, 486, to_tag=self.ua.ids.tag()))
             return
@@ -453,7 +453,7 @@ class Phone:
         except RtpSessionError as error:
             # RFC 3261 21.5.4: we cannot take a call now (no free RTP port pair).
             log.warning("refusing an INVITE from %s: %s", source.remote, error)
-            from .sip.message import build_response
+            from .sip.responses import build_response
 
             refusal = build_response(request, 503, to_tag=self.ua.ids.tag())
             refusal.headers.add("Warning", f'399 - "{str(error)[:150]}"')

@@ -548,18 +548,11 @@ def _validate(message: SipRequest | SipResponse) -> None:
             raise SipParseError(f"Date is not an RFC 1123 date in GMT: {date[:40]!r}")
 
 
-# Made from a request (RFC 3261 8.2.6.2), these live in .responses, which uses the
-# classes above; imported here last for the callers that import them from this module.
-from .responses import build_response, response_bytes, response_from_copied  # noqa: E402
-
 __all__ = [
     "LIST_HEADERS",
     "SIP_VERSION",
     "SipMessage",
     "SipRequest",
     "SipResponse",
-    "build_response",
     "parse_message",
-    "response_bytes",
-    "response_from_copied",
 ]

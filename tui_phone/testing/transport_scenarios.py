@@ -38,7 +38,7 @@ def _layer(reactor: Any, name: str, **options: Any) -> tuple[Any, Inbox, Inbox]:
 
 
 def _respond(layer: Any, request: Any, source: Any, status: int = 200) -> Any:
-    from ..sip.message import build_response
+    from ..sip.responses import build_response
     from ..sip.routing import response_target
 
     response = build_response(request, status, to_tag="scenario")

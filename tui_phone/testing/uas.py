@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sip.message import SipRequest, SipResponse, build_response
+from ..sip.message import SipRequest, SipResponse
+from ..sip.responses import build_response
 from ..sip.routing import UDP, Source, Target, format_host_port, response_target
 from ..sip.transport import TransportLayer
 
