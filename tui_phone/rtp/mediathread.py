@@ -78,7 +78,6 @@ class MediaThread:
         self._epoll: Any = None
         self._wake = -1  # an eventfd: tells the thread its last reader is gone
         self._thread: threading.Thread | None = None
-        self.ticks = 0  # wake-ups served (tests, diagnostics)
 
     def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
         """Call ``callback()`` on the media thread whenever ``fd`` is readable."""
@@ -140,7 +139,6 @@ class MediaThread:
                         callback()
                     except Exception:
                         log.exception("RTP tick failed")
-                self.ticks += 1
                 if len(ready) != queued or (scheduled[0] if scheduled else None) is not head:
                     # The loop chose its epoll timeout without this work: wake it.
                     loop._write_to_self()
