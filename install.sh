@@ -16,7 +16,9 @@ with_tests=0
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
-packages=(python3 python3-venv python3-pip libportaudio2 libopus0)
+# gcc, libc6-dev and python3-dev build the C speed-ups of the RTP hot path (setup.py;
+# optional: without them the phone runs its Python paths).
+packages=(python3 python3-venv python3-pip python3-dev gcc libc6-dev libportaudio2 libopus0)
 if [ "$with_tests" = 1 ]; then
     packages+=(sip-tester baresip baresip-core kamailio tshark sox sipsak tmux iproute2 procps)
 fi

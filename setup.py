@@ -1,0 +1,33 @@
+"""Build the optional C speed-ups of the RTP hot path (metadata lives in pyproject.toml).
+
+Each ``tui_phone/rtp/_c*.c`` file is one extension module next to the pure
+Python module it speeds up.  They are optional: without a C compiler (or the
+Python headers) the install still succeeds and the phone runs the Python
+paths, which stay the reference the C ones are tested against.
+
+Each module is built with ``SOURCE_DIGEST`` defined as the SHA-256 of its
+source and must export it under that name: tests/unit/rtp/test_speedups.py
+then refuses a module built from an older source (an editable install does
+not rebuild on its own: run ``pip install -e .`` again).
+"""
+
+import hashlib
+from pathlib import Path
+
+from setuptools import Extension, setup
+
+HERE = Path(__file__).parent
+SPEEDUPS = sorted((HERE / "tui_phone" / "rtp").glob("_c*.c"))
+
+setup(
+    ext_modules=[
+        Extension(
+            f"tui_phone.rtp.{source.stem}",
+            [str(source.relative_to(HERE))],
+            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
+            define_macros=[("SOURCE_DIGEST", '"%s"' % hashlib.sha256(source.read_bytes()).hexdigest())],
+            optional=True,
+        )
+        for source in SPEEDUPS
+    ],
+)

@@ -1,0 +1,36 @@
+"""The C speed-ups of the RTP hot path are built, and built from the sources in the tree.
+
+``setup.py`` builds every ``tui_phone/rtp/_c*.c`` (optional, so that an
+install without a compiler still works) with its source's SHA-256 as
+``SOURCE_DIGEST``.  The test machine has a compiler (``install.sh --test``
+installs one), so here a missing module is a failure, and so is one built from
+an older source: an editable install does not rebuild by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from pathlib import Path
+
+import pytest
+
+import tui_phone.rtp
+
+RTP = Path(tui_phone.rtp.__file__).parent
+SOURCES = sorted(RTP.glob("_c*.c"))
+REBUILD = 'rebuild with: .venv/bin/pip install -e ".[test,fast]"'
+
+
+def test_there_are_speedups() -> None:
+    assert SOURCES, f"no _c*.c sources in {RTP}"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
+def test_speedup_is_built_from_this_source(source: Path) -> None:
+    try:
+        module = importlib.import_module(f"tui_phone.rtp.{source.stem}")
+    except ImportError as error:
+        pytest.fail(f"{source.name} is not built ({error}); {REBUILD}")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert module.SOURCE_DIGEST == digest, f"{source.name} changed since it was built; {REBUILD}"
