@@ -38,6 +38,11 @@ from typing import Any
 
 from .mediathread import MediaThread, media_thread
 
+try:  # the C speed-up of DatagramPoller.drain (setup.py; optional)
+    from ._ctick import Drainer
+except ImportError:  # no compiler at install: the Python loop below
+    Drainer = None
+
 log = logging.getLogger(__name__)
 
 # On the asyncio reactor the ptime timer is set this long before a frame is
@@ -337,6 +342,10 @@ class DatagramPoller:
         self._fileno = sock.fileno()
         self._pending = bytearray(4)  # FIONREAD's answer
         self.polling = True
+        # The same reads in C, when built (_ctick.c); the Python loop is the reference.
+        self._drainer = (
+            Drainer(self._fileno, handler, max_datagram, MAX_DATAGRAMS_PER_TICK) if Drainer is not None else None
+        )
 
     @classmethod
     def attach(cls, port: Any, handler: ArrivalHandler, max_datagram: int) -> DatagramPoller | None:
@@ -360,6 +369,25 @@ class DatagramPoller:
 
     def drain(self) -> int:
         """Read and hand over every datagram waiting (up to the per-tick bound)."""
+        if not self.polling:
+            return 0
+        drainer = self._drainer
+        if drainer is None:
+            return self.drain_in_python()
+        outcome = drainer.drain(self)
+        if outcome.__class__ is int:
+            return outcome
+        count, data, detail = outcome
+        if data is None:  # as the Python loop's OSError
+            log.debug("RTP socket read failed: %s", os.strerror(detail))
+            return count
+        log.info("RTP datagram without a kernel timestamp: the reactor reads RTP again")
+        self.detach()
+        self._handler(data, detail, None)
+        return count + 1
+
+    def drain_in_python(self) -> int:
+        """:meth:`drain` in Python: the reference for the C one, and the fallback."""
         if not self.polling:
             return 0
         recvmsg, handler, space, size = self._recvmsg, self._handler, self._space, self._max_datagram

@@ -2,14 +2,16 @@
 
 The poller runs on real UDP sockets on 127.0.0.1 (loopback delivers a
 datagram during the sender's ``sendto``, so a drain right after it finds
-it); the Twisted port around the socket is a small stand-in.
+it); the Twisted port around the socket is a small stand-in.  Every drain
+test runs twice: on the C drainer (``_ctick.c``, which the test machine
+builds) and on the Python loop it replaces, the reference.
 """
 
 from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from twisted.internet.task import Clock
@@ -29,9 +31,9 @@ HOST = "127.0.0.1"
 class StandInPort:
     """What the poller uses of a Twisted ``udp.Port``: its socket and reading switch."""
 
-    def __init__(self) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind((HOST, 0))
+    def __init__(self, family: int = socket.AF_INET, host: str = HOST) -> None:
+        self.socket = socket.socket(family, socket.SOCK_DGRAM)
+        self.socket.bind((host, 0))
         self.socket.setblocking(False)
         self.connected = True
         self.reading = True
@@ -44,8 +46,15 @@ class StandInPort:
 
     @property
     def address(self) -> tuple[str, int]:
-        host, port = self.socket.getsockname()
+        host, port = self.socket.getsockname()[:2]
         return host, port
+
+
+@pytest.fixture(params=["c", "python"])
+def implementation(request: pytest.FixtureRequest) -> str:
+    if request.param == "c":
+        assert ticker.Drainer is not None, "the C drainer is not built (tests/unit/rtp/test_speedups.py)"
+    return str(request.param)
 
 
 @pytest.fixture
@@ -63,23 +72,38 @@ def peer() -> Iterator[socket.socket]:
     sock.close()
 
 
-def _attach(port: StandInPort) -> tuple[DatagramPoller, list[tuple[bytes, tuple[str, int], float | None]]]:
-    received: list[tuple[bytes, tuple[str, int], float | None]] = []
-    poller = DatagramPoller.attach(port, lambda data, source, at: received.append((data, source, at)), 2048)
-    assert poller is not None
-    return poller, received
+Received = list[tuple[bytes, tuple[str, int], float | None]]
+Attach = Callable[..., tuple[DatagramPoller, Received]]
 
 
-def test_attach_takes_reading_from_the_reactor_and_detach_gives_it_back(port: StandInPort) -> None:
-    poller, _ = _attach(port)
+@pytest.fixture
+def attach(implementation: str) -> Attach:
+    """Attach a poller to a port, reading in C or in Python as the test runs."""
+
+    def attach(port: StandInPort, handler: Callable[..., None] | None = None) -> tuple[DatagramPoller, Received]:
+        received: Received = []
+        poller = DatagramPoller.attach(
+            port, handler or (lambda data, source, at: received.append((data, source, at))), 2048)
+        assert poller is not None
+        if implementation == "python":
+            poller._drainer = None
+        else:
+            assert poller._drainer is not None
+        return poller, received
+
+    return attach
+
+
+def test_attach_takes_reading_from_the_reactor_and_detach_gives_it_back(attach: Attach, port: StandInPort) -> None:
+    poller, _ = attach(port)
     assert not port.reading and poller.polling
     poller.detach()
     assert port.reading and not poller.polling
     assert poller.drain() == 0
 
 
-def test_detach_leaves_a_closed_port_alone(port: StandInPort) -> None:
-    poller, _ = _attach(port)
+def test_detach_leaves_a_closed_port_alone(attach: Attach, port: StandInPort) -> None:
+    poller, _ = attach(port)
     port.connected = False  # stopListening ran meanwhile
     poller.detach()
     assert not port.reading
@@ -93,9 +117,9 @@ def test_a_port_without_a_real_socket_is_not_polled() -> None:
 
 
 def test_drain_hands_over_every_waiting_datagram_with_its_kernel_arrival_time(
-    port: StandInPort, peer: socket.socket
+    attach: Attach, port: StandInPort, peer: socket.socket
 ) -> None:
-    poller, received = _attach(port)
+    poller, received = attach(port)
     assert poller.drain() == 0
     before = time.time()
     for index in range(3):
@@ -111,8 +135,8 @@ def test_drain_hands_over_every_waiting_datagram_with_its_kernel_arrival_time(
     assert poller.drain() == 0
 
 
-def test_drain_reads_at_most_a_bounded_number_per_tick(port: StandInPort, peer: socket.socket) -> None:
-    poller, received = _attach(port)
+def test_drain_reads_at_most_a_bounded_number_per_tick(attach: Attach, port: StandInPort, peer: socket.socket) -> None:
+    poller, received = attach(port)
     for _ in range(MAX_DATAGRAMS_PER_TICK + 5):
         peer.sendto(b"x", port.address)
     assert poller.drain() == MAX_DATAGRAMS_PER_TICK
@@ -121,9 +145,9 @@ def test_drain_reads_at_most_a_bounded_number_per_tick(port: StandInPort, peer: 
 
 
 def test_a_datagram_without_a_timestamp_hands_reading_back_to_the_reactor(
-    port: StandInPort, peer: socket.socket
+    attach: Attach, port: StandInPort, peer: socket.socket
 ) -> None:
-    poller, received = _attach(port)
+    poller, received = attach(port)
     # As if the kernel gave no timestamp: switch the option off again.
     port.socket.setsockopt(socket.SOL_SOCKET, ticker._SO_TIMESTAMPNS, 0)  # type: ignore[arg-type]
     peer.sendto(b"one", port.address)
@@ -134,8 +158,72 @@ def test_a_datagram_without_a_timestamp_hands_reading_back_to_the_reactor(
     assert poller.drain() == 0  # the reactor reads "two"
 
 
-def test_sendto_sends_to_an_ip_literal_and_refuses_a_host_name(port: StandInPort, peer: socket.socket) -> None:
-    poller, _ = _attach(port)
+def test_drain_stops_when_the_handler_stops_the_stream(attach: Attach, port: StandInPort, peer: socket.socket) -> None:
+    got: list[bytes] = []
+
+    def handler(data: bytes, source: tuple[str, int], at: float | None) -> None:
+        got.append(data)
+        poller.detach()  # as RtpSession.stop_sending does from a frame callback
+
+    poller, _ = attach(port, handler)
+    peer.sendto(b"one", port.address)
+    peer.sendto(b"two", port.address)
+    assert poller.drain() == 1
+    assert got == [b"one"] and port.reading
+
+
+def test_a_queued_socket_error_ends_the_drain_quietly(attach: Attach, port: StandInPort) -> None:
+    poller, received = attach(port)
+    closed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    closed.bind((HOST, 0))
+    nobody = closed.getsockname()
+    closed.close()
+    port.socket.sendto(b"x", nobody)  # the ICMP port unreachable comes back as ECONNREFUSED
+    time.sleep(0.01)
+    assert poller.drain() == 0
+    assert received == [] and poller.polling
+    assert poller.drain() == 0  # the error was read once
+
+
+def test_drain_gives_an_ipv6_source_as_host_and_port(attach: Attach) -> None:
+    port = StandInPort(socket.AF_INET6, "::1")
+    sender = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        sender.bind(("::1", 0))
+        poller, received = attach(port)
+        sender.sendto(b"six", port.address)
+        sender.sendto(b"again", port.address)
+        assert poller.drain() == 2
+        assert [(data, source) for data, source, _ in received] == [
+            (b"six", ("::1", sender.getsockname()[1])), (b"again", ("::1", sender.getsockname()[1]))]
+        assert all(at is not None for _, _, at in received)
+    finally:
+        sender.close()
+        port.socket.close()
+
+
+def test_the_c_drainer_hands_over_what_the_python_loop_does(port: StandInPort, peer: socket.socket) -> None:
+    """The same datagrams (sizes up to the bound, one longer: truncated) through both."""
+    if ticker.Drainer is None:
+        pytest.fail("the C drainer is not built (tests/unit/rtp/test_speedups.py)")
+    results = []
+    for use_c in (True, False):
+        received: Received = []
+        poller = DatagramPoller.attach(port, lambda data, source, at: received.append((data, source, at)), 2048)
+        assert poller is not None
+        if not use_c:
+            poller._drainer = None
+        for size in (0, 1, 12, 172, 2048, 3000):
+            peer.sendto(bytes(range(256)) * (size // 256) + bytes(size % 256), port.address)
+        assert poller.drain() == 6
+        poller.detach()
+        results.append([(data, source) for data, source, _ in received])
+    assert results[0] == results[1]
+    assert [len(data) for data, _ in results[0]] == [0, 1, 12, 172, 2048, 2048]
+
+
+def test_sendto_sends_to_an_ip_literal_and_refuses_a_host_name(attach: Attach, port: StandInPort, peer: socket.socket) -> None:
+    poller, _ = attach(port)
     poller.sendto(b"hello", peer.getsockname())
     assert peer.recvfrom(100) == (b"hello", port.address)
     with pytest.raises(OSError, match="'localhost' is not an IP address of the socket's family"):
