@@ -69,15 +69,54 @@ class SenderCounters:
     frames_empty: int
 
 
-class RtpSender:
-    """Paces one outgoing RTP stream and numbers its packets.
+class _PySenderCore:
+    """The every-ptime path of :class:`RtpSender`, in Python.
 
-    ``payload_type``, ``clock_rate`` and ``samples_per_frame`` come from the
-    negotiated codec (PCMU: 0, 8000, 160 for 20 ms).  ``first_sequence`` and
-    ``first_timestamp`` should be random (RFC 3550 5.1); the session draws
-    them.  ``start_time`` is when frame 0 is due, in seconds on the clock
-    later passed to :meth:`tick`.
+    The reference for the C core (``_csender.c``, its fields and this same
+    method) and the fallback when that is not built.  Everything else is in
+    :class:`_SenderMethods`, which works on either core.
     """
+
+    _dtmf: DtmfSender | None
+    start_time: float
+    ptime: float
+    _frames_done: int
+    payload_type: int
+    ssrc: int
+    _audio_frame: Callable[[bytes | None], tuple[int, int, bool] | None]  # (_SenderMethods)
+    _datagrams_general: Callable[[float, FrameSource], list[tuple[bytes, int, int]]]
+
+    def datagrams(self, now: float, source: FrameSource) -> list[tuple[bytes, int, int]]:
+        """:meth:`tick` as the bytes to send: (datagram, RTP timestamp, payload size) each.
+
+        The common case (one audio frame due, no DTMF) builds the header
+        straight from the numbers, with no :class:`RtpPacket` in between.
+        """
+        if self._dtmf is None and (
+            math.floor((now - self.start_time) / self.ptime + _DUE_SLACK) + 1 - self._frames_done == 1
+        ):
+            payload = source()
+            numbers = self._audio_frame(payload)
+            if numbers is None:
+                return []
+            assert payload is not None
+            sequence, timestamp, marker = numbers
+            second = self.payload_type | _MARKER_BIT if marker else self.payload_type
+            return [(_PLAIN_HEADER.pack(RTP_PLAIN_FIRST_OCTET, second, sequence, timestamp, self.ssrc) + payload,
+                     timestamp, len(payload))]
+        return self._datagrams_general(now, source)
+
+
+
+try:  # the C core (setup.py; optional)
+    from ._csender import SenderCore as _SenderCore
+except ImportError:  # no compiler at install: the Python core
+    _SenderCore = _PySenderCore
+
+
+class _SenderMethods:
+    """All of :class:`RtpSender` but its every-ptime path, which is on the core:
+    the same methods over the C fields or the Python ones."""
 
     def __init__(
         self,
@@ -221,24 +260,8 @@ class RtpSender:
             packets.extend(self._one_frame(source))
         return packets
 
-    def datagrams(self, now: float, source: FrameSource) -> list[tuple[bytes, int, int]]:
-        """:meth:`tick` as the bytes to send: (datagram, RTP timestamp, payload size) each.
-
-        The common case (one audio frame due, no DTMF) builds the header
-        straight from the numbers, with no :class:`RtpPacket` in between.
-        """
-        if self._dtmf is None and (
-            math.floor((now - self.start_time) / self.ptime + _DUE_SLACK) + 1 - self._frames_done == 1
-        ):
-            payload = source()
-            numbers = self._audio_frame(payload)
-            if numbers is None:
-                return []
-            assert payload is not None
-            sequence, timestamp, marker = numbers
-            second = self.payload_type | _MARKER_BIT if marker else self.payload_type
-            return [(_PLAIN_HEADER.pack(RTP_PLAIN_FIRST_OCTET, second, sequence, timestamp, self.ssrc) + payload,
-                     timestamp, len(payload))]
+    def _datagrams_general(self, now: float, source: FrameSource) -> list[tuple[bytes, int, int]]:
+        """:meth:`datagrams` in every case (the core's every-ptime path leaves the others here)."""
         return [(bytes(packet), packet.timestamp, len(packet.payload)) for packet in self.tick(now, source)]
 
     def _advance_frame(self) -> None:
@@ -294,3 +317,18 @@ class RtpSender:
         self._packets += 1
         self._octets += len(payload)
         return packet
+
+
+class RtpSender(_SenderMethods, _SenderCore):  # type: ignore[misc,valid-type]
+    """Paces one outgoing RTP stream and numbers its packets.
+
+    ``payload_type``, ``clock_rate`` and ``samples_per_frame`` come from the
+    negotiated codec (PCMU: 0, 8000, 160 for 20 ms).  ``first_sequence`` and
+    ``first_timestamp`` should be random (RFC 3550 5.1); the session draws
+    them.  ``start_time`` is when frame 0 is due, in seconds on the clock
+    later passed to :meth:`tick`.
+    """
+
+
+class PyRtpSender(_SenderMethods, _PySenderCore):
+    """:class:`RtpSender` on the Python core, whatever is built: the tests' reference."""
