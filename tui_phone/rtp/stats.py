@@ -37,15 +37,26 @@ the highest.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-# RFC 3550 A.1
-RTP_SEQ_MOD = 1 << 16
-MAX_DROPOUT = 3000
-MAX_MISORDER = 100
-MIN_SEQUENTIAL = 2
+from .stats_core import (
+    MAX_DROPOUT,
+    MAX_MISORDER,
+    MIN_SEQUENTIAL,
+    RTP_SEQ_MOD,
+    SEEN_MASK,
+    U32,
+    PyStatsCore,
+)
+
+if TYPE_CHECKING:
+    _Core = PyStatsCore
+else:
+    try:  # the C speed-up of the per-packet path, when it was built
+        from ._cstats import StatsCore as _Core
+    except ImportError:
+        _Core = PyStatsCore
 
 # RFC 3550 6.4.1: cumulative number of packets lost is a signed 24-bit field.
 CUMULATIVE_LOST_MAX = 0x7FFFFF
@@ -54,18 +65,10 @@ CUMULATIVE_LOST_MIN = -0x800000
 # Seconds between the NTP epoch (1900-01-01) and the Unix epoch (1970-01-01).
 NTP_EPOCH_OFFSET = 2208988800
 
-# How many recent extended sequence numbers the duplicate detector remembers.
-# A.1 accepts a packet at most MAX_MISORDER - 1 behind the highest one, so a
-# window above MAX_MISORDER sees every duplicate A.1 lets through.
-DUPLICATE_WINDOW = 128
-
 # A round-trip time this many 1/65536 s below zero is taken as rounding noise
 # (LSR, DLSR and A are each truncated) and reported as 0; anything more
 # negative is a broken report and gives no RTT.
 RTT_ROUNDING_SLACK = 64
-
-_U32 = 1 << 32
-_SEEN_MASK = (1 << DUPLICATE_WINDOW) - 1
 
 
 class RtpStatsError(ValueError):
@@ -84,10 +87,10 @@ def unix_to_ntp(unix_seconds: float) -> int:
     # Split before adding the epoch offset: a float near 2**32 s has only
     # microsecond resolution left.
     whole = int(unix_seconds // 1)
-    fraction = int((unix_seconds - whole) * _U32)
-    if fraction >= _U32:  # float rounding right below a whole second
+    fraction = int((unix_seconds - whole) * U32)
+    if fraction >= U32:  # float rounding right below a whole second
         whole, fraction = whole + 1, 0
-    return (((whole + NTP_EPOCH_OFFSET) % _U32) << 32) | fraction
+    return (((whole + NTP_EPOCH_OFFSET) % U32) << 32) | fraction
 
 
 def ntp_to_unix(ntp: int) -> float:
@@ -100,8 +103,8 @@ def ntp_to_unix(ntp: int) -> float:
     seconds = (ntp >> 32) & 0xFFFFFFFF
     fraction = ntp & 0xFFFFFFFF
     if not seconds & 0x80000000:
-        seconds += _U32
-    return seconds - NTP_EPOCH_OFFSET + fraction / _U32
+        seconds += U32
+    return seconds - NTP_EPOCH_OFFSET + fraction / U32
 
 
 def ntp_middle32(ntp: int) -> int:
@@ -125,13 +128,13 @@ def compute_rtt(lsr: int, dlsr: int, arrival_middle32: int) -> int | None:
     one far below zero is a bogus report and also gives None.
     """
     for name, value in (("LSR", lsr), ("DLSR", dlsr), ("A", arrival_middle32)):
-        if not 0 <= value < _U32:
+        if not 0 <= value < U32:
             raise RtpStatsError(f"{name} out of 32-bit range: {value}")
     if lsr == 0:
         return None
-    rtt = (arrival_middle32 - lsr - dlsr) % _U32
+    rtt = (arrival_middle32 - lsr - dlsr) % U32
     if rtt >= 1 << 31:  # negative as a signed 32-bit number
-        return 0 if rtt >= _U32 - RTT_ROUNDING_SLACK else None
+        return 0 if rtt >= U32 - RTT_ROUNDING_SLACK else None
     return rtt
 
 
@@ -197,26 +200,20 @@ class ReceiverSnapshot:
     """Payload bit rate over the recent window; None without payload sizes."""
 
 
-class ReceiverStatistics:
-    """Statistics of the RTP packets received from one source (SSRC).
+if TYPE_CHECKING:
+    _LogicBase = PyStatsCore  # the attributes the logic uses come from the core
+else:
+    _LogicBase = object
 
-    Feed every packet to :meth:`on_packet` and every Sender Report from the
-    same source to :meth:`on_sender_report`; call
-    :meth:`make_report_block_values` once per RTCP report sent (it closes the
-    fraction-lost interval) and :meth:`snapshot` as often as the UI likes.
 
-    ``late_window``: when set, an accepted packet that is more than this many
-    sequence numbers behind the highest one is counted as late. A jitter
-    buffer that knows better calls :meth:`on_late_packet` instead (use one
-    or the other, not both).
+class _ReceiverLogic(_LogicBase):
+    """Everything of :class:`ReceiverStatistics` above its per-packet core.
 
-    ``jitter_excluded_payload_types``: payload types left out of the jitter
-    estimate, typically telephone-event (RFC 4733 2.5.1.2: its timestamp
-    stays at the event start, so its transit time means nothing). They
-    still count for sequence and loss statistics.
+    A mixin, so that the same logic sits on the C core (``ReceiverStatistics``)
+    and on the pure-Python one (``PyReceiverStatistics``).
     """
 
-    #: The in-order shortcut of :meth:`on_packet` (tests turn it off to compare).
+    #: The in-order shortcut of ``on_packet`` (tests turn it off to compare).
     _fast_paths = True
 
     def __init__(
@@ -255,8 +252,7 @@ class ReceiverStatistics:
         self.resyncs = 0
         self._last_sr_middle32 = 0
         self._last_sr_arrival: float | None = None
-        self._payload_log: deque[tuple[float, int]] = deque()
-        self._payload_sizes_given = False
+        self._clear_payload_log()
 
     # -- RFC 3550 A.1 ------------------------------------------------------
 
@@ -271,9 +267,8 @@ class ReceiverStatistics:
         self.received = 0
         self.expected_prior = 0
         self.received_prior = 0
-        self._seen = 0  # bit i set: extended_max - i was received
-        # Jitter baseline: (arrival in timestamp units, RTP timestamp).
-        self._baseline: tuple[float, int] | None = None
+        self._seen = 0
+        self._baseline = None
         self._candidate: tuple[float, int] | None = None
 
     def _init_seq(self, seq: int) -> None:
@@ -297,54 +292,27 @@ class ReceiverStatistics:
         """Extended highest sequence number received (cycles + max_seq)."""
         return self.cycles + self.max_seq
 
-    def on_packet(
+    def _on_packet_general(
         self,
         seq: int,
         timestamp: int,
         arrival_time_s: float,
-        *,
-        payload_type: int | None = None,
-        payload_size: int | None = None,
-        ssrc: int | None = None,
+        payload_type: int | None,
+        payload_size: int | None,
+        ssrc: int | None,
     ) -> bool:
-        """Account for one received RTP packet; return whether A.1 accepted it.
-
-        ``arrival_time_s`` is the local receive time in seconds on any clock
-        that does not jump (only differences matter). A new ``ssrc`` (when
-        given) starts the statistics over for the new source. Packets A.1
-        rejects (probation, an unconfirmed big jump) return False; the
-        caller should not play them.
-        """
-        if (
-            seq == (self.max_seq + 1) & (RTP_SEQ_MOD - 1)
-            and ssrc == self.ssrc
-            and self._fast_paths
-            and not self.probation
-            and self.started
-            and payload_size is not None
-            and 0 <= timestamp < _U32
-            and self._baseline is not None
-            and payload_type not in self.jitter_excluded_payload_types
-        ):
-            self._next_in_order(seq, timestamp, arrival_time_s, payload_size)
-            return True
+        """``on_packet`` (the core's) for every packet its in-order shortcut
+        does not take: RFC 3550 A.1 in full, then A.8."""
         if not 0 <= seq < RTP_SEQ_MOD:
             raise RtpStatsError(f"sequence number out of 16-bit range: {seq}")
-        if not 0 <= timestamp < _U32:
+        if not 0 <= timestamp < U32:
             raise RtpStatsError(f"RTP timestamp out of 32-bit range: {timestamp}")
         if ssrc is not None and ssrc != self.ssrc:
             if self.ssrc is not None:
                 self.reset()
             self.ssrc = ssrc
         if payload_size is not None:
-            self._payload_sizes_given = True
-            payload_log = self._payload_log
-            payload_log.append((arrival_time_s, payload_size))
-            # _prune_payload_log, written out (every packet); it stops at the
-            # entry just appended at the latest.
-            cutoff = arrival_time_s - self.bitrate_window_s
-            while payload_log[0][0] < cutoff:
-                payload_log.popleft()
+            self._log_payload(arrival_time_s, payload_size)
 
         point = (arrival_time_s * self.clock_rate, timestamp)
         use_for_jitter = payload_type not in self.jitter_excluded_payload_types
@@ -384,7 +352,7 @@ class ReceiverStatistics:
             if udelta:
                 if seq < self.max_seq:
                     self.cycles += RTP_SEQ_MOD  # wrapped: another 64K cycle
-                self._seen = ((self._seen << udelta) | 1) & _SEEN_MASK
+                self._seen = ((self._seen << udelta) | 1) & SEEN_MASK
             else:
                 self._mark_highest_again()
             self.max_seq = seq
@@ -410,36 +378,6 @@ class ReceiverStatistics:
         if use_for_jitter:
             self._jitter_step(point)
         return True
-
-    def _next_in_order(self, seq: int, timestamp: int, arrival_time_s: float, payload_size: int) -> None:
-        """:meth:`on_packet` for the packet after the highest one, of a valid
-        source, with a payload size and a jitter baseline (every ptime); the
-        general path's steps written out, in its order."""
-        payload_log = self._payload_log
-        payload_log.append((arrival_time_s, payload_size))
-        cutoff = arrival_time_s - self.bitrate_window_s
-        while payload_log[0][0] < cutoff:
-            payload_log.popleft()
-        if seq < self.max_seq:
-            self.cycles += RTP_SEQ_MOD  # wrapped: another 64K cycle
-        self._seen = ((self._seen << 1) | 1) & _SEEN_MASK
-        self.max_seq = seq
-        self.received += 1
-        # _jitter_step (RFC 3550 A.8)
-        point = (arrival_time_s * self.clock_rate, timestamp)
-        previous = self._baseline
-        assert previous is not None
-        self._baseline = point
-        ts_delta = (timestamp - previous[1]) % _U32
-        if ts_delta >= 1 << 31:
-            ts_delta -= _U32
-        jitter = self.jitter
-        jitter += (abs(point[0] - previous[0] - ts_delta) - jitter) / 16.0
-        self.jitter = jitter
-        if jitter > self.max_jitter:
-            self.max_jitter = jitter
-        self._jitter_sum += jitter
-        self._jitter_samples += 1
 
     def _mark_highest_again(self) -> None:
         """Record a packet with the highest sequence number received so far.
@@ -470,9 +408,9 @@ class ReceiverStatistics:
         if previous is None:
             return
         arrival_delta = point[0] - previous[0]
-        ts_delta = (point[1] - previous[1]) % _U32
+        ts_delta = (point[1] - previous[1]) % U32
         if ts_delta >= 1 << 31:  # timestamps wrap: take the signed delta
-            ts_delta -= _U32
+            ts_delta -= U32
         d = abs(arrival_delta - ts_delta)
         self.jitter += (d - self.jitter) / 16.0
         self.max_jitter = max(self.max_jitter, self.jitter)
@@ -507,7 +445,7 @@ class ReceiverStatistics:
         the same clock as the ``now`` later given to
         :meth:`make_report_block_values`.
         """
-        if not 0 <= ntp_middle32 < _U32:
+        if not 0 <= ntp_middle32 < U32:
             raise RtpStatsError(f"LSR out of 32-bit range: {ntp_middle32}")
         self._last_sr_middle32 = ntp_middle32
         self._last_sr_arrival = arrival_time
@@ -538,12 +476,12 @@ class ReceiverStatistics:
             lsr = self._last_sr_middle32
             # RFC 3550 6.4.1: DLSR in units of 1/65536 s.
             delay = int((now - self._last_sr_arrival) * 65536)
-            dlsr = min(max(delay, 0), _U32 - 1)
+            dlsr = min(max(delay, 0), U32 - 1)
         return ReportBlockValues(
             fraction_lost=fraction,
             cumulative_lost=cumulative,
-            extended_highest=self.extended_max % _U32,
-            jitter=min(int(self.jitter), _U32 - 1),
+            extended_highest=self.extended_max % U32,
+            jitter=min(int(self.jitter), U32 - 1),
             lsr=lsr,
             dlsr=dlsr,
         )
@@ -558,20 +496,14 @@ class ReceiverStatistics:
         """
         if not self._payload_sizes_given:
             return None
-        log = self._payload_log
         self._prune_payload_log(now)
+        log = self._payload_log  # (the C core's is a copy: take it after pruning)
         if not log:
             return 0.0
         span = min(self.bitrate_window_s, now - log[0][0])
         if span <= 0:
             return 0.0
         return sum(size for _, size in log) * 8 / span
-
-    def _prune_payload_log(self, now: float) -> None:
-        """Drop payload sizes older than the window (keeps the log bounded)."""
-        log = self._payload_log
-        while log and log[0][0] < now - self.bitrate_window_s:
-            log.popleft()
 
     def snapshot(self, now: float) -> ReceiverSnapshot:
         """The statistics at ``now``, without touching the report interval."""
@@ -598,6 +530,34 @@ class ReceiverStatistics:
             cycles=self.cycles // RTP_SEQ_MOD,
             bitrate_bps=self.bitrate(now),
         )
+
+
+class ReceiverStatistics(_ReceiverLogic, _Core):
+    """Statistics of the RTP packets received from one source (SSRC).
+
+    Feed every packet to :meth:`on_packet` and every Sender Report from the
+    same source to :meth:`on_sender_report`; call
+    :meth:`make_report_block_values` once per RTCP report sent (it closes the
+    fraction-lost interval) and :meth:`snapshot` as often as the UI likes.
+
+    ``late_window``: when set, an accepted packet that is more than this many
+    sequence numbers behind the highest one is counted as late. A jitter
+    buffer that knows better calls :meth:`on_late_packet` instead (use one
+    or the other, not both).
+
+    ``jitter_excluded_payload_types``: payload types left out of the jitter
+    estimate, typically telephone-event (RFC 4733 2.5.1.2: its timestamp
+    stays at the event start, so its transit time means nothing). They
+    still count for sequence and loss statistics.
+
+    The per-packet work runs in C when ``_cstats`` was built (its in-order
+    case runs no Python code at all), else in Python: see ``stats_core.py``.
+    """
+
+
+class PyReceiverStatistics(_ReceiverLogic, PyStatsCore):
+    """:class:`ReceiverStatistics` on the pure-Python core, even when the C one
+    is built: the reference the C core is tested against."""
 
 
 # -- sender side -----------------------------------------------------------
@@ -636,7 +596,7 @@ class SenderStatistics:
 
     def on_packet_sent(self, rtp_timestamp: int, payload_size: int, now: float) -> None:
         """Account for one RTP packet sent at ``now`` with this payload size."""
-        if not 0 <= rtp_timestamp < _U32:
+        if not 0 <= rtp_timestamp < U32:
             raise RtpStatsError(f"RTP timestamp out of 32-bit range: {rtp_timestamp}")
         if payload_size < 0:
             raise RtpStatsError(f"payload size must not be negative, got {payload_size}")
@@ -657,10 +617,10 @@ class SenderStatistics:
         if self.last_rtp_timestamp is None or self.last_send_time is None:
             return None
         elapsed = (now - self.last_send_time) * self.clock_rate
-        rtp_timestamp = (self.last_rtp_timestamp + round(elapsed)) % _U32
+        rtp_timestamp = (self.last_rtp_timestamp + round(elapsed)) % U32
         return SenderInfoValues(
             ntp_timestamp=unix_to_ntp(now),
             rtp_timestamp=rtp_timestamp,
-            packet_count=self.packet_count % _U32,
-            octet_count=self.octet_count % _U32,
+            packet_count=self.packet_count % U32,
+            octet_count=self.octet_count % U32,
         )

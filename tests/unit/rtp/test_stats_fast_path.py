@@ -8,10 +8,15 @@ every report block, every snapshot and the state behind them must match.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_phone.rtp.stats import ReceiverStatistics
+from tui_phone.rtp.stats import PyReceiverStatistics, ReceiverStatistics
+
+# ReceiverStatistics is on the C core when it is built; PyReceiverStatistics
+# always on the Python one (test_stats_core.py compares the two).
+CLASSES = [ReceiverStatistics, PyReceiverStatistics]
 
 FRAME = 160
 EVENT_PT = 101
@@ -42,17 +47,28 @@ def packets(draw: st.DrawFn) -> list[tuple[int, int, float, int, int | None, int
 
 
 def state(stats: ReceiverStatistics, now: float) -> tuple[object, ...]:
+    # The instance dict, and the core's attributes (C fields on the C core).
     fields = {name: value for name, value in vars(stats).items() if name != "_fast_paths"}
-    return stats.snapshot(now), fields | {"_payload_log": list(stats._payload_log)}
+    core = {name: getattr(stats, name) for name in CORE_ATTRIBUTES}
+    return stats.snapshot(now), fields | core | {"_payload_log": list(stats._payload_log)}
 
 
+CORE_ATTRIBUTES = (
+    "clock_rate", "bitrate_window_s", "jitter_excluded_payload_types", "ssrc", "started", "probation",
+    "max_seq", "cycles", "received", "jitter", "max_jitter", "_jitter_sum", "_jitter_samples", "_seen",
+    "_baseline", "_payload_sizes_given",
+)
+
+
+@pytest.mark.parametrize("cls", CLASSES)
 @settings(max_examples=400, deadline=None, database=None, derandomize=True)
 @given(packets(), st.integers(1, 40))
 def test_shortcut_gives_what_the_general_path_gives(
-    feed: list[tuple[int, int, float, int, int | None, int | None]], report_every: int
+    cls: type[ReceiverStatistics], feed: list[tuple[int, int, float, int, int | None, int | None]],
+    report_every: int,
 ) -> None:
-    fast = ReceiverStatistics(8000, jitter_excluded_payload_types=frozenset({EVENT_PT}))
-    general = ReceiverStatistics(8000, jitter_excluded_payload_types=frozenset({EVENT_PT}))
+    fast = cls(8000, jitter_excluded_payload_types=frozenset({EVENT_PT}))
+    general = cls(8000, jitter_excluded_payload_types=frozenset({EVENT_PT}))
     general._fast_paths = False
     for index, (seq, ts, t, pt, size, ssrc) in enumerate(feed):
         verdicts = [s.on_packet(seq, ts, t, payload_type=pt, payload_size=size, ssrc=ssrc) for s in (fast, general)]
@@ -62,19 +78,31 @@ def test_shortcut_gives_what_the_general_path_gives(
         assert state(fast, t) == state(general, t)
 
 
-def test_a_clean_stream_takes_the_shortcut() -> None:
-    stats = ReceiverStatistics(8000)
-    taken = 0
-    original = stats._next_in_order
+@pytest.mark.parametrize("cls", CLASSES)
+def test_a_clean_stream_takes_the_shortcut(cls: type[ReceiverStatistics]) -> None:
+    stats = cls(8000)
+    general = 0
+    original = stats._on_packet_general
 
-    def counting(*args: object) -> None:
-        nonlocal taken
-        taken += 1
-        original(*args)  # type: ignore[arg-type]
+    def counting(*args: object) -> bool:
+        nonlocal general
+        general += 1
+        return original(*args)  # type: ignore[arg-type]
 
-    stats._next_in_order = counting  # type: ignore[method-assign]
+    stats._on_packet_general = counting  # type: ignore[method-assign,assignment]
     for i in range(100):
         stats.on_packet((65500 + i) % 65536, i * FRAME, i * 0.02, payload_type=0, payload_size=160, ssrc=1)
-    # Two packets of probation, then one to set the jitter baseline... the rest.
-    assert taken == 100 - 2
+    # Two packets of probation (the second sets the jitter baseline), then the shortcut.
+    assert general == 2
     assert stats.snapshot(2.0).packets_received == 99 and stats.cycles == 65536
+
+
+def test_the_first_payload_size_on_the_shortcut_counts() -> None:
+    # The shortcut used to log the size without noting that sizes were given,
+    # so the bitrate stayed None where the general path gave one.
+    for cls in CLASSES:
+        stats = cls(8000)
+        for k in range(3):
+            stats.on_packet(k, k * FRAME, k * 0.02)
+        stats.on_packet(3, 3 * FRAME, 0.06, payload_size=160)
+        assert stats.bitrate(0.07) == pytest.approx(128000)
