@@ -17,8 +17,14 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <math.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+#include <structmember.h>
 
 #ifndef SOURCE_DIGEST
 #error "setup.py defines SOURCE_DIGEST"
@@ -237,24 +243,365 @@ static PyTypeObject DrainerType = {
     .tp_methods = Drainer_methods,
 };
 
+/* -- PacerCore ------------------------------------------------------------ */
+
+#define SAME_EXPIRY 1e-6  /* ticker._SAME_EXPIRY */
+
+typedef struct {
+    PyObject_HEAD
+    int fd;
+    PyObject *function;  /* the tick to call at the next expiry, or NULL/None */
+    double period;       /* the interval armed (0: disarmed) */
+    double first;        /* the first expiry armed */
+    long long expiries;  /* expiries since then */
+    double next;         /* the expiry the timer heads for */
+    char reading;
+    PyObject *clock;     /* time.monotonic */
+} PacerCore;
+
+static PyObject *arm_name, *call_at_general_name;
+static PyObject *zero;  /* 0.0 */
+
+static int
+PacerCore_traverse(PacerCore *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->function);
+    Py_VISIT(self->clock);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int
+PacerCore_clear(PacerCore *self)
+{
+    Py_CLEAR(self->function);
+    Py_CLEAR(self->clock);
+    return 0;
+}
+
+static void
+PacerCore_dealloc(PacerCore *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    PacerCore_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+PacerCore_disarm(PacerCore *self)
+{
+    PyObject *args[3] = {(PyObject *)self, zero, zero};
+    return PyObject_VectorcallMethod(arm_name, args, 3, NULL);
+}
+
+/* _fire(): see ticker._PyPacerCore._fire. */
+static PyObject *
+PacerCore_fire(PacerCore *self, PyObject *Py_UNUSED(ignored))
+{
+    uint64_t count;
+    ssize_t got = read(self->fd, &count, sizeof count);
+    if (got < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            Py_RETURN_NONE;  /* re-armed since it became readable */
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    if (got != (ssize_t)sizeof count) {
+        PyErr_SetString(PyExc_OSError, "short read from a timerfd");
+        return NULL;
+    }
+    PyObject *function = self->function;  /* (the reference moves to here) */
+    self->function = NULL;
+    double due;
+    if (self->period != 0.0) {
+        long long expiries = self->expiries + (long long)count;
+        self->expiries = expiries;
+        due = self->first + (double)(expiries - 1) * self->period;
+        self->next = self->first + (double)expiries * self->period;
+    }
+    else
+        due = self->next;
+    if (function == NULL || function == Py_None) {
+        Py_XDECREF(function);
+        return PacerCore_disarm(self);
+    }
+    PyObject *clock = PyObject_CallNoArgs(self->clock);
+    if (clock == NULL) {
+        Py_DECREF(function);
+        return NULL;
+    }
+    double now = PyFloat_AsDouble(clock);
+    if (now == -1.0 && PyErr_Occurred()) {
+        Py_DECREF(clock);
+        Py_DECREF(function);
+        return NULL;
+    }
+    PyObject *when = now >= due ? clock : PyFloat_FromDouble(due);
+    if (when != clock)
+        Py_DECREF(clock);
+    if (when == NULL) {
+        Py_DECREF(function);
+        return NULL;
+    }
+    PyObject *outcome = PyObject_CallOneArg(function, when);
+    Py_DECREF(when);
+    Py_DECREF(function);
+    if (outcome == NULL)
+        return NULL;
+    Py_DECREF(outcome);
+    if ((self->function == NULL || self->function == Py_None) && self->period != 0.0)
+        return PacerCore_disarm(self);  /* not asked again: stop waking up */
+    Py_RETURN_NONE;
+}
+
+/* call_at(when, function, period=None): see ticker._PyPacerCore.call_at. */
+static PyObject *
+PacerCore_call_at(PacerCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    if (kwnames == NULL && (nargs == 2 || nargs == 3) && self->reading && self->period != 0.0) {
+        double when = PyFloat_AsDouble(args[0]);
+        if (when == -1.0 && PyErr_Occurred())
+            return NULL;
+        if (fabs(when - self->next) < SAME_EXPIRY) {
+            Py_INCREF(args[1]);
+            Py_XSETREF(self->function, args[1]);
+            return Py_NewRef((PyObject *)self);
+        }
+    }
+    Py_ssize_t given = nargs + (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject *call_args[4] = {(PyObject *)self, NULL, NULL, NULL};
+    if (given > 3) {
+        PyErr_Format(PyExc_TypeError, "call_at() takes at most 3 arguments (%zd given)", given);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < given; k++)
+        call_args[k + 1] = args[k];
+    return PyObject_VectorcallMethod(call_at_general_name, call_args, (size_t)nargs + 1, kwnames);
+}
+
+static PyMethodDef PacerCore_methods[] = {
+    {"_fire", (PyCFunction)PacerCore_fire, METH_NOARGS, "Read the expiry count and call the tick."},
+    {"call_at", (PyCFunction)(void (*)(void))PacerCore_call_at, METH_FASTCALL | METH_KEYWORDS,
+     "call_at(when, function, period=None): call function(now) at when."},
+    {NULL, NULL, 0, NULL},
+};
+
+#define PACER_FIELD(name, type, member) {name, type, offsetof(PacerCore, member), 0, NULL}
+static PyMemberDef PacerCore_members[] = {
+    PACER_FIELD("_fd", T_INT, fd),
+    PACER_FIELD("_function", T_OBJECT, function),
+    PACER_FIELD("_period", T_DOUBLE, period),
+    PACER_FIELD("_first", T_DOUBLE, first),
+    PACER_FIELD("_expiries", T_LONGLONG, expiries),
+    PACER_FIELD("_next", T_DOUBLE, next),
+    PACER_FIELD("_reading", T_BOOL, reading),
+    PACER_FIELD("_clock", T_OBJECT, clock),
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot PacerCore_slots[] = {
+    {Py_tp_doc, "The fields of a TimerfdPacer, its _fire and the call_at of an armed expiry."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, PacerCore_dealloc},
+    {Py_tp_traverse, PacerCore_traverse},
+    {Py_tp_clear, PacerCore_clear},
+    {Py_tp_methods, PacerCore_methods},
+    {Py_tp_members, PacerCore_members},
+    {0, NULL},
+};
+
+static PyType_Spec PacerCore_spec = {
+    .name = "tui_phone.rtp._ctick.PacerCore",
+    .basicsize = sizeof(PacerCore),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = PacerCore_slots,
+};
+
+/* -- run_media -------------------------------------------------------------- */
+
+#define MAX_EVENTS 64
+
+/* The exception raised, taken out of the error indicator (3.12's API, 3.11's before it). */
+static PyObject *
+take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value != NULL && traceback != NULL)
+        PyException_SetTraceback(value, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return value;
+#endif
+}
+
+static void
+restore_exception(PyObject *error)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    restore_exception(error);
+#else
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(error)), error, PyException_GetTraceback(error));
+#endif
+}
+
+static PyObject *acquire_name, *release_name;
+
+static PyObject *
+first_timer(PyObject *scheduled)
+{
+    if (PyList_Check(scheduled) && PyList_GET_SIZE(scheduled) > 0)
+        return Py_NewRef(PyList_GET_ITEM(scheduled, 0));
+    return Py_NewRef(Py_None);
+}
+
+/* One wake-up's ticks, the turn held; 0, or -1 with an exception set. */
+static int
+run_ticks(struct epoll_event *events, int count, int wake, PyObject *readers, PyObject *on_error)
+{
+    for (int k = 0; k < count; k++) {
+        int fd = events[k].data.fd;
+        if (fd == wake) {
+            eventfd_t value;
+            (void)eventfd_read(wake, &value);
+            continue;
+        }
+        PyObject *key = PyLong_FromLong(fd);
+        if (key == NULL)
+            return -1;
+        PyObject *callback = PyDict_GetItemWithError(readers, key);
+        Py_DECREF(key);
+        if (callback == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            continue;  /* removed meanwhile */
+        }
+        Py_INCREF(callback);
+        PyObject *outcome = PyObject_CallNoArgs(callback);
+        Py_DECREF(callback);
+        if (outcome != NULL) {
+            Py_DECREF(outcome);
+            continue;
+        }
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return -1;  /* (as the Python loop: only an Exception is logged and survived) */
+        PyObject *error = take_exception();
+        PyObject *logged = PyObject_CallOneArg(on_error, error);
+        Py_DECREF(error);
+        if (logged == NULL)
+            return -1;
+        Py_DECREF(logged);
+    }
+    return 0;
+}
+
+/* run_media(epoll_fd, wake_fd, readers, turn, ready, scheduled, write_to_self, on_error):
+ * see mediathread.MediaThread._run_in_python.  Returns when the last reader
+ * is gone, with the turn held (the caller cleans up, then releases it). */
+static PyObject *
+run_media(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "run_media takes 8 arguments");
+        return NULL;
+    }
+    long epoll_fd = PyLong_AsLong(args[0]), wake = PyLong_AsLong(args[1]);
+    if ((epoll_fd == -1 || wake == -1) && PyErr_Occurred())
+        return NULL;
+    PyObject *readers = args[2], *turn = args[3], *ready = args[4], *scheduled = args[5];
+    PyObject *write_to_self = args[6], *on_error = args[7];
+    if (!PyDict_Check(readers)) {
+        PyErr_SetString(PyExc_TypeError, "readers must be a dict");
+        return NULL;
+    }
+    struct epoll_event events[MAX_EVENTS];
+    for (;;) {
+        int count;
+        Py_BEGIN_ALLOW_THREADS
+        count = epoll_wait((int)epoll_fd, events, MAX_EVENTS, -1);
+        Py_END_ALLOW_THREADS
+        if (count < 0) {
+            if (errno == EINTR)
+                continue;
+            return PyErr_SetFromErrno(PyExc_OSError);
+        }
+        PyObject *held = PyObject_CallMethodNoArgs(turn, acquire_name);
+        if (held == NULL)
+            return NULL;
+        Py_DECREF(held);
+        Py_ssize_t queued = PyObject_Length(ready);
+        PyObject *head = first_timer(scheduled);
+        int failed = queued < 0 || run_ticks(events, count, (int)wake, readers, on_error) < 0;
+        if (!failed) {
+            Py_ssize_t now_queued = PyObject_Length(ready);
+            PyObject *now_head = first_timer(scheduled);
+            failed = now_queued < 0;
+            if (!failed && (now_queued != queued || now_head != head)) {
+                /* The loop chose its epoll timeout without this work: wake it. */
+                PyObject *woken = PyObject_CallNoArgs(write_to_self);
+                failed = woken == NULL;
+                Py_XDECREF(woken);
+            }
+            Py_DECREF(now_head);
+        }
+        Py_DECREF(head);
+        if (failed) {
+            PyObject *error = take_exception();
+            PyObject *released = PyObject_CallMethodNoArgs(turn, release_name);
+            Py_XDECREF(released);
+            if (released == NULL)
+                PyErr_WriteUnraisable(turn);
+            restore_exception(error);
+            return NULL;
+        }
+        if (PyDict_GET_SIZE(readers) == 0)
+            Py_RETURN_NONE;  /* the turn stays held: the caller closes and releases */
+        PyObject *released = PyObject_CallMethodNoArgs(turn, release_name);
+        if (released == NULL)
+            return NULL;
+        Py_DECREF(released);
+    }
+}
+
+static PyMethodDef module_functions[] = {
+    {"run_media", (PyCFunction)(void (*)(void))run_media, METH_FASTCALL,
+     "run_media(epoll_fd, wake_fd, readers, turn, ready, scheduled, write_to_self, on_error)"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "tui_phone.rtp._ctick",
     .m_doc = "C speed-ups of the RTP tick (ticker.py holds the reference code).",
     .m_size = -1,
+    .m_methods = module_functions,
 };
 
 PyMODINIT_FUNC
 PyInit__ctick(void)
 {
     polling_name = PyUnicode_InternFromString("polling");
-    if (polling_name == NULL || PyType_Ready(&DrainerType) < 0)
+    arm_name = PyUnicode_InternFromString("_arm");
+    call_at_general_name = PyUnicode_InternFromString("_call_at_general");
+    acquire_name = PyUnicode_InternFromString("acquire");
+    release_name = PyUnicode_InternFromString("release");
+    zero = PyFloat_FromDouble(0.0);
+    if (polling_name == NULL || arm_name == NULL || call_at_general_name == NULL || acquire_name == NULL
+            || release_name == NULL || zero == NULL || PyType_Ready(&DrainerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddStringConstant(m, "SOURCE_DIGEST", SOURCE_DIGEST) < 0
-            || PyModule_AddObjectRef(m, "Drainer", (PyObject *)&DrainerType) < 0) {
+    PyObject *pacer = PyType_FromSpec(&PacerCore_spec);
+    if (pacer == NULL || PyModule_AddStringConstant(m, "SOURCE_DIGEST", SOURCE_DIGEST) < 0
+            || PyModule_AddObjectRef(m, "Drainer", (PyObject *)&DrainerType) < 0
+            || PyModule_AddObject(m, "PacerCore", pacer) < 0) {
+        Py_XDECREF(pacer);
         Py_DECREF(m);
         return NULL;
     }

@@ -36,6 +36,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+try:  # the media thread's loop in C (setup.py; optional)
+    from ._ctick import run_media
+except ImportError:  # no compiler at install: the Python loop below
+    run_media = None
+
 log = logging.getLogger(__name__)
 
 
@@ -119,6 +124,21 @@ class MediaThread:
         self._thread.start()
 
     def _run(self, epoll: Any, wake: int) -> None:
+        if run_media is None:
+            self._run_in_python(epoll, wake)
+            return
+        loop = self._loop
+        run_media(epoll.fileno(), wake, self._readers, self.turn, loop._ready, loop._scheduled,
+                  loop._write_to_self, _tick_failed)
+        try:  # the last reader is gone; run_media returned with the turn held
+            self._thread = None
+            epoll.close()
+            os.close(wake)
+        finally:
+            self.turn.release()
+
+    def _run_in_python(self, epoll: Any, wake: int) -> None:
+        """:meth:`_run` in Python: the reference for ``_ctick.run_media``, and the fallback."""
         poll, readers, turn, loop = epoll.poll, self._readers, self.turn, self._loop
         ready, scheduled = loop._ready, loop._scheduled  # deque and heap of the loop's handles
         while True:
@@ -137,8 +157,8 @@ class MediaThread:
                         continue
                     try:
                         callback()
-                    except Exception:
-                        log.exception("RTP tick failed")
+                    except Exception as error:
+                        _tick_failed(error)
                 if len(ready) != queued or (scheduled[0] if scheduled else None) is not head:
                     # The loop chose its epoll timeout without this work: wake it.
                     loop._write_to_self()
@@ -147,6 +167,10 @@ class MediaThread:
                     epoll.close()
                     os.close(wake)
                     return
+
+
+def _tick_failed(error: BaseException) -> None:
+    log.error("RTP tick failed", exc_info=error)
 
 
 def take_turns(loop: Any) -> MediaThread | None:

@@ -38,10 +38,10 @@ from typing import Any
 
 from .mediathread import MediaThread, media_thread
 
-try:  # the C speed-up of DatagramPoller.drain (setup.py; optional)
-    from ._ctick import Drainer
-except ImportError:  # no compiler at install: the Python loop below
-    Drainer = None
+try:  # the C speed-ups of DatagramPoller.drain and TimerfdPacer (setup.py; optional)
+    from ._ctick import Drainer, PacerCore
+except ImportError:  # no compiler at install: the Python code below
+    Drainer = PacerCore = None
 
 log = logging.getLogger(__name__)
 
@@ -145,26 +145,65 @@ class AsyncioPacer:
         function(now if now >= when else when)
 
 
-class TimerfdPacer:
-    """The ptime timer as a periodic Linux timerfd, read by the asyncio loop.
+class _PyPacerCore:
+    """The every-ptime part of :class:`TimerfdPacer` in Python: its fields,
+    :meth:`_fire` and :meth:`call_at` for the expiry already armed.  The
+    reference for the C core (``_ctick.PacerCore``) and the fallback."""
 
-    A frame timer set on the asyncio loop costs every tick a timer handle,
-    heap pushes and pops and the loop's timeout arithmetic, and epoll's
-    millisecond timeout makes it early or late (hence
-    :data:`PACING_EARLY_WAKE`).  A timerfd armed once with the frame period
-    (``timerfd_settime(2)``: absolute first expiry on CLOCK_MONOTONIC, the
-    loop's clock, and an interval) wakes the loop by readiness at each due
-    time, to the kernel's timer precision; each tick then costs one read of
-    the expiry count.  :meth:`call_at` for the expiry the timer already
-    heads for only notes the function; another time re-arms it.
+    _fd: int
+    _function: Callable[[float], None] | None
+    _period: float
+    _first: float
+    _expiries: int
+    _next: float
+    _reading: bool
+    _clock: Callable[[], float]
+    _read: Callable[[int, int], bytes]
+    _arm: Callable[[float, float], None]  # (TimerfdPacer)
+    _call_at_general: Callable[..., Any]
 
-    ``loop`` is the asyncio loop, or the loop's
-    :class:`~tui_phone.rtp.mediathread.MediaThread` (its ``add_reader``), which
-    then runs the ticks; :attr:`hand_over` is how a tick hands work that
-    reaches user code to the loop thread (None: call it on the spot).
+    def call_at(self, when: float, function: Callable[[float], None], period: float | None = None) -> Any:
+        """Call ``function(now)`` at ``when`` (``now`` no earlier than ``when``).
 
-    A pacer serves one stream; :meth:`close` releases its descriptor.
-    """
+        ``period``: the caller will ask again every ``period`` after it, so the
+        timer is armed to repeat (nothing to re-arm on those calls).
+        """
+        if self._reading and self._period and abs(when - self._next) < _SAME_EXPIRY:
+            self._function = function  # the expiry armed: nothing else to do (every ptime)
+            return self
+        return self._call_at_general(when, function, period)
+
+    def _fire(self) -> None:
+        try:
+            count = int.from_bytes(self._read(self._fd, 8), sys.byteorder)
+        except BlockingIOError:  # re-armed since it became readable
+            return
+        function = self._function
+        self._function = None
+        if self._period:
+            # The due time of the latest expiry, computed as RtpSender does
+            # (start + n x period), and the next one.
+            expiries = self._expiries + count
+            self._expiries = expiries
+            due = self._first + (expiries - 1) * self._period
+            self._next = self._first + expiries * self._period
+        else:
+            due = self._next
+        if function is None:  # nobody asked for this expiry
+            self._arm(0.0, 0.0)
+            return
+        now = self._clock()
+        function(now if now >= due else due)
+        if self._function is None and self._period:  # not asked again: stop waking up
+            self._arm(0.0, 0.0)
+
+
+_PacerCore = PacerCore if PacerCore is not None else _PyPacerCore
+
+
+class _TimerfdPacerMethods:
+    """All of :class:`TimerfdPacer` but its every-ptime part, which is on the
+    core: the same methods over the C fields or the Python ones."""
 
     polls = True  # as AsyncioPacer
 
@@ -189,12 +228,8 @@ class TimerfdPacer:
     def now(self) -> float:
         return self._clock()
 
-    def call_at(self, when: float, function: Callable[[float], None], period: float | None = None) -> Any:
-        """Call ``function(now)`` at ``when`` (``now`` no earlier than ``when``).
-
-        ``period``: the caller will ask again every ``period`` after it, so the
-        timer is armed to repeat (nothing to re-arm on those calls).
-        """
+    def _call_at_general(self, when: float, function: Callable[[float], None], period: float | None = None) -> Any:
+        """:meth:`call_at` when it must arm the timer or start reading it."""
         self._function = function
         if not (self._period and abs(when - self._next) < _SAME_EXPIRY):
             self._arm(when, period or 0.0)
@@ -227,29 +262,31 @@ class TimerfdPacer:
         self._first = self._next = when
         self._expiries = 0
 
-    def _fire(self) -> None:
-        try:
-            count = int.from_bytes(self._read(self._fd, 8), sys.byteorder)
-        except BlockingIOError:  # re-armed since it became readable
-            return
-        function = self._function
-        self._function = None
-        if self._period:
-            # The due time of the latest expiry, computed as RtpSender does
-            # (start + n x period), and the next one.
-            expiries = self._expiries + count
-            self._expiries = expiries
-            due = self._first + (expiries - 1) * self._period
-            self._next = self._first + expiries * self._period
-        else:
-            due = self._next
-        if function is None:  # nobody asked for this expiry
-            self._arm(0.0, 0.0)
-            return
-        now = self._clock()
-        function(now if now >= due else due)
-        if self._function is None and self._period:  # not asked again: stop waking up
-            self._arm(0.0, 0.0)
+
+class TimerfdPacer(_TimerfdPacerMethods, _PacerCore):  # type: ignore[misc,valid-type]
+    """The ptime timer as a periodic Linux timerfd, read by the asyncio loop.
+
+    A frame timer set on the asyncio loop costs every tick a timer handle,
+    heap pushes and pops and the loop's timeout arithmetic, and epoll's
+    millisecond timeout makes it early or late (hence
+    :data:`PACING_EARLY_WAKE`).  A timerfd armed once with the frame period
+    (``timerfd_settime(2)``: absolute first expiry on CLOCK_MONOTONIC, the
+    loop's clock, and an interval) wakes the loop by readiness at each due
+    time, to the kernel's timer precision; each tick then costs one read of
+    the expiry count.  :meth:`call_at` for the expiry the timer already
+    heads for only notes the function; another time re-arms it.
+
+    ``loop`` is the asyncio loop, or the loop's
+    :class:`~tui_phone.rtp.mediathread.MediaThread` (its ``add_reader``), which
+    then runs the ticks; :attr:`hand_over` is how a tick hands work that
+    reaches user code to the loop thread (None: call it on the spot).
+
+    A pacer serves one stream; :meth:`close` releases its descriptor.
+    """
+
+
+class PyTimerfdPacer(_TimerfdPacerMethods, _PyPacerCore):
+    """:class:`TimerfdPacer` on the Python core, whatever is built: the tests' reference."""
 
 
 class _Timerfd:

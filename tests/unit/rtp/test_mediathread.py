@@ -4,7 +4,9 @@ On real asyncio loops and real timerfds: the ticks run on the media thread;
 a tick and a loop callback never run at the same time; work a tick leaves
 for the loop runs at once (the loop is woken); a failing tick is logged and
 the ticks go on; the thread ends with its last timer and starts again with
-the next; a loop without epoll is left alone.
+the next; a loop without epoll is left alone.  Each test runs twice: on the
+C loop and pacer (``_ctick.run_media``, ``_ctick.PacerCore``, which the test
+machine builds) and on the Python ones they replace, the reference.
 """
 
 from __future__ import annotations
@@ -21,11 +23,23 @@ from types import SimpleNamespace
 import pytest
 
 from tui_phone.loop import new_loop
+from tui_phone.rtp import mediathread, ticker
 from tui_phone.rtp.mediathread import MediaThread, media_thread, take_turns
-from tui_phone.rtp.ticker import AsyncioPacer, TimerfdPacer, _timerfd, pacer_for
+from tui_phone.rtp.ticker import AsyncioPacer, PyTimerfdPacer, TimerfdPacer, _timerfd, pacer_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux" or _timerfd() is None, reason="timerfd is Linux's")
 PERIOD = 0.02
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "python":
+        monkeypatch.setattr(mediathread, "run_media", None)
+        monkeypatch.setattr(ticker, "TimerfdPacer", PyTimerfdPacer)
+    else:
+        assert mediathread.run_media is not None, "_ctick is not built (tests/unit/rtp/test_speedups.py)"
+        assert type(TimerfdPacer.call_at).__name__ == "method_descriptor"  # the C core
+    return str(request.param)
 
 
 @pytest.fixture
@@ -35,9 +49,9 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop.close()
 
 
-def _pacer(loop: asyncio.AbstractEventLoop) -> TimerfdPacer:
+def _pacer(loop: asyncio.AbstractEventLoop) -> TimerfdPacer | PyTimerfdPacer:
     pacer = pacer_for(SimpleNamespace(_asyncioEventloop=loop))
-    assert isinstance(pacer, TimerfdPacer)
+    assert isinstance(pacer, (TimerfdPacer, PyTimerfdPacer))
     return pacer
 
 
@@ -66,7 +80,7 @@ def test_take_turns_wraps_an_epoll_loop_once_and_leaves_others_alone(loop: async
     try:
         assert take_turns(other) is None and media_thread(other) is None
         pacer = pacer_for(SimpleNamespace(_asyncioEventloop=other))
-        assert isinstance(pacer, TimerfdPacer) and pacer.hand_over is None  # read by the loop
+        assert isinstance(pacer, (TimerfdPacer, PyTimerfdPacer)) and pacer.hand_over is None  # read by the loop
         pacer.close()
     finally:
         other.close()
@@ -209,7 +223,7 @@ def test_without_a_media_thread_the_loop_reads_the_timer() -> None:
     loop = asyncio.new_event_loop()  # not take_turns'
     try:
         pacer = pacer_for(SimpleNamespace(_asyncioEventloop=loop))
-        assert isinstance(pacer, (TimerfdPacer, AsyncioPacer)) and pacer.hand_over is None
+        assert isinstance(pacer, (TimerfdPacer, PyTimerfdPacer, AsyncioPacer)) and pacer.hand_over is None
         names: list[str] = []
 
         def tick(now: float) -> None:

@@ -3,7 +3,8 @@
 On a real asyncio loop (the timer is the kernel's): each call comes no
 earlier than its due time, a call for the next period does not re-arm the
 timer, a late loop gets the due time of the latest expiry, cancel and close
-stop it.
+stop it.  Each test runs on the C core (``_ctick.PacerCore``, which the
+test machine builds) and on the Python one it replaces (the reference).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tui_phone.rtp.ticker import AsyncioPacer, TimerfdPacer, _timerfd, pacer_for
+from tui_phone.rtp.ticker import AsyncioPacer, PyTimerfdPacer, TimerfdPacer, _timerfd, pacer_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux" or _timerfd() is None, reason="timerfd is Linux's")
 PERIOD = 0.02
@@ -40,6 +41,13 @@ class CountingTimerfd:
         self._real.arm(fd, when, period)
 
 
+@pytest.fixture(params=[TimerfdPacer, PyTimerfdPacer], ids=["c", "python"])
+def pacer_class(request: pytest.FixtureRequest) -> type[TimerfdPacer] | type[PyTimerfdPacer]:
+    if request.param is TimerfdPacer:
+        assert type(TimerfdPacer.call_at).__name__ == "method_descriptor", "the C core is not built"
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 def loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop = asyncio.new_event_loop()
@@ -47,9 +55,11 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop.close()
 
 
-def test_periodic_calls_come_at_their_due_times_without_re_arming(loop: asyncio.AbstractEventLoop) -> None:
+def test_periodic_calls_come_at_their_due_times_without_re_arming(
+    loop: asyncio.AbstractEventLoop, pacer_class: Any
+) -> None:
     timerfd = CountingTimerfd()
-    pacer = TimerfdPacer(loop, timerfd)  # type: ignore[arg-type]
+    pacer = pacer_class(loop, timerfd)  # type: ignore[arg-type]
     start = pacer.now() + PERIOD
     calls: list[tuple[float, float]] = []  # (now given, loop time)
 
@@ -72,8 +82,8 @@ def test_periodic_calls_come_at_their_due_times_without_re_arming(loop: asyncio.
     pacer.close()
 
 
-def test_a_late_loop_gets_the_latest_due_time(loop: asyncio.AbstractEventLoop) -> None:
-    pacer = TimerfdPacer(loop, CountingTimerfd())  # type: ignore[arg-type]
+def test_a_late_loop_gets_the_latest_due_time(loop: asyncio.AbstractEventLoop, pacer_class: Any) -> None:
+    pacer = pacer_class(loop, CountingTimerfd())  # type: ignore[arg-type]
     start = pacer.now() + PERIOD
     seen: list[float] = []
     pacer.call_at(start, seen.append, PERIOD)
@@ -88,9 +98,11 @@ def test_a_late_loop_gets_the_latest_due_time(loop: asyncio.AbstractEventLoop) -
     pacer.close()
 
 
-def test_cancel_stops_the_timer_and_a_call_not_renewed_stops_it_too(loop: asyncio.AbstractEventLoop) -> None:
+def test_cancel_stops_the_timer_and_a_call_not_renewed_stops_it_too(
+    loop: asyncio.AbstractEventLoop, pacer_class: Any
+) -> None:
     timerfd = CountingTimerfd()
-    pacer = TimerfdPacer(loop, timerfd)  # type: ignore[arg-type]
+    pacer = pacer_class(loop, timerfd)  # type: ignore[arg-type]
     fired: list[float] = []
     pacer.call_at(pacer.now() + PERIOD, fired.append, PERIOD)
     pacer.cancel()
@@ -105,8 +117,8 @@ def test_cancel_stops_the_timer_and_a_call_not_renewed_stops_it_too(loop: asynci
     pacer.close()
 
 
-def test_close_releases_the_descriptor(loop: asyncio.AbstractEventLoop) -> None:
-    pacer = TimerfdPacer(loop, CountingTimerfd())  # type: ignore[arg-type]
+def test_close_releases_the_descriptor(loop: asyncio.AbstractEventLoop, pacer_class: Any) -> None:
+    pacer = pacer_class(loop, CountingTimerfd())  # type: ignore[arg-type]
     pacer.call_at(pacer.now() + 10, lambda now: None, PERIOD)
     fd = pacer._fd
     os.fstat(fd)
@@ -114,6 +126,28 @@ def test_close_releases_the_descriptor(loop: asyncio.AbstractEventLoop) -> None:
     pacer.close()
     with pytest.raises(OSError):
         os.fstat(fd)
+
+
+def test_call_at_takes_the_period_by_keyword(loop: asyncio.AbstractEventLoop, pacer_class: Any) -> None:
+    timerfd = CountingTimerfd()
+    pacer = pacer_class(loop, timerfd)
+    calls: list[float] = []
+
+    def tick(now: float) -> None:
+        calls.append(now)
+        if len(calls) < 3:
+            pacer.call_at(start + len(calls) * PERIOD, tick, period=PERIOD)
+        else:
+            loop.stop()
+
+    start = pacer.now() + PERIOD
+    assert pacer.call_at(start, tick, period=PERIOD) is pacer
+    loop.call_later(2.0, loop.stop)
+    loop.run_forever()
+    assert len(calls) == 3 and len(timerfd.arms) == 2  # armed once, disarmed at the end
+    with pytest.raises(TypeError):
+        pacer.call_at(start, tick, PERIOD, 4)
+    pacer.close()
 
 
 def test_pacer_for_takes_the_timerfd_on_a_loop_that_reads_descriptors(loop: asyncio.AbstractEventLoop) -> None:
