@@ -42,6 +42,7 @@ typedef struct {
     struct sockaddr_storage last_address;
     socklen_t last_length;
     PyObject *last_source;      /* (host, port) for last_address, or NULL */
+    PyObject *session;          /* the RtpSession whose usual packets receive_fast takes, or NULL */
     char *buffer;
 } Drainer;
 
@@ -85,6 +86,7 @@ Drainer_traverse(Drainer *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->handler);
     Py_VISIT(self->last_source);
+    Py_VISIT(self->session);
     return 0;
 }
 
@@ -93,6 +95,7 @@ Drainer_clear(Drainer *self)
 {
     Py_CLEAR(self->handler);
     Py_CLEAR(self->last_source);
+    Py_CLEAR(self->session);
     return 0;
 }
 
@@ -142,6 +145,206 @@ Drainer_source(Drainer *self, const struct sockaddr_storage *address, socklen_t 
     self->last_length = length;
     Py_XSETREF(self->last_source, Py_NewRef(source));
     return source;
+}
+
+/* -- the usual RTP packet ---------------------------------------------------- */
+
+#define RTP_HEADER_SIZE 12
+#define RTP_PLAIN_FIRST_OCTET 0x80  /* V=2, no padding, extension or CSRC */
+
+static PyObject *rtcp_mux_name, *srtp_name, *telephone_event_pt_name, *frame_callbacks_name, *dtmf_watch_name,
+    *latch_name, *receiver_name, *rtp_heard_name, *jitter_buffer_name, *payload_types_name, *remote_ssrc_name,
+    *trusted_name, *destination_name, *on_packet_name, *put_name, *on_packet_keywords;
+
+/* An attribute that must be None (1), is something else (0), or failed (-1). */
+static int
+attribute_is_none(PyObject *object, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(object, name);
+    if (value == NULL)
+        return -1;
+    int none = value == Py_None;
+    Py_DECREF(value);
+    return none;
+}
+
+static int
+attribute_is_true(PyObject *object, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(object, name);
+    if (value == NULL)
+        return -1;
+    int truth = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    return truth;
+}
+
+/* source == latch._trusted == latch.destination, as the latch's steady case compares. */
+static int
+steady_source(PyObject *latch, PyObject *source)
+{
+    PyObject *names[2] = {trusted_name, destination_name};
+    for (int k = 0; k < 2; k++) {
+        PyObject *value = PyObject_GetAttr(latch, names[k]);
+        if (value == NULL)
+            return -1;
+        int same = value == source ? 1 : PyObject_RichCompareBool(source, value, Py_EQ);
+        Py_DECREF(value);
+        if (same != 1)
+            return same;
+    }
+    return 1;
+}
+
+/* What RtpSession._on_rtp_datagram does with the usual packet, step for step:
+ * a plain RTP packet (no padding, extension or CSRC) of a session without
+ * rtcp-mux, SRTP, frame callbacks or a DTMF timeout to watch, not a
+ * telephone event, that its latch takes in its steady case (the negotiated
+ * payload type, the known SSRC, from where we send to).  Returns 1 when it
+ * took the packet, 0 when the session's handler must (nothing was changed),
+ * -1 on an error.  Every check comes before any change. */
+static int
+receive_fast(PyObject *session, PyObject *data, PyObject *source, PyObject *when)
+{
+    Py_ssize_t size = PyBytes_GET_SIZE(data);
+    const unsigned char *octets = (const unsigned char *)PyBytes_AS_STRING(data);
+    if (size < RTP_HEADER_SIZE || octets[0] != RTP_PLAIN_FIRST_OCTET)
+        return 0;
+    int plain;
+    if ((plain = attribute_is_true(session, rtcp_mux_name)) != 0)
+        return plain < 0 ? -1 : 0;
+    PyObject *none_needed[3] = {srtp_name, dtmf_watch_name, NULL};
+    for (int k = 0; none_needed[k] != NULL; k++)
+        if ((plain = attribute_is_none(session, none_needed[k])) != 1)
+            return plain;
+    if ((plain = attribute_is_true(session, frame_callbacks_name)) != 0)
+        return plain < 0 ? -1 : 0;
+    int payload_type = octets[1] & 0x7F, marker = octets[1] >= 0x80;
+    unsigned int sequence = (unsigned int)octets[2] << 8 | octets[3];
+    unsigned long timestamp = (unsigned long)octets[4] << 24 | (unsigned long)octets[5] << 16
+        | (unsigned long)octets[6] << 8 | octets[7];
+    unsigned long ssrc_value = (unsigned long)octets[8] << 24 | (unsigned long)octets[9] << 16
+        | (unsigned long)octets[10] << 8 | octets[11];
+
+    PyObject *event = PyObject_GetAttr(session, telephone_event_pt_name);
+    if (event == NULL)
+        return -1;
+    int is_event = event != Py_None && PyLong_Check(event) && PyLong_AsLong(event) == payload_type;
+    Py_DECREF(event);
+    if (is_event)
+        return 0;
+
+    int result = -1;
+    PyObject *latch = NULL, *types = NULL, *type_number = NULL, *ssrc = NULL, *remote = NULL;
+    PyObject *receiver = NULL, *valid = NULL, *heard = NULL, *buffer = NULL, *payload = NULL;
+    PyObject *sequence_number = NULL, *stamp = NULL;
+    if ((latch = PyObject_GetAttr(session, latch_name)) == NULL
+            || (types = PyObject_GetAttr(latch, payload_types_name)) == NULL
+            || (type_number = PyLong_FromLong(payload_type)) == NULL
+            || (ssrc = PyLong_FromUnsignedLong(ssrc_value)) == NULL
+            || (remote = PyObject_GetAttr(latch, remote_ssrc_name)) == NULL)
+        goto done;
+    if (types != Py_None) {
+        int known = PySequence_Contains(types, type_number);
+        if (known != 1) {
+            result = known;
+            goto done;
+        }
+    }
+    int same = PyObject_RichCompareBool(ssrc, remote, Py_EQ);
+    if (same != 1) {
+        result = same;
+        goto done;
+    }
+    if ((same = steady_source(latch, source)) != 1) {
+        result = same;
+        goto done;
+    }
+    /* Taken: the statistics (RFC 3550 A.1 may still refuse it), the RTCP
+     * scheduler's table of sources heard, the jitter buffer. */
+    if ((sequence_number = PyLong_FromUnsignedLong(sequence)) == NULL
+            || (stamp = PyLong_FromUnsignedLong(timestamp)) == NULL
+            || (receiver = PyObject_GetAttr(session, receiver_name)) == NULL)
+        goto done;
+    PyObject *payload_size = PyLong_FromSsize_t(size - RTP_HEADER_SIZE);
+    if (payload_size == NULL)
+        goto done;
+    PyObject *on_packet_args[7] = {receiver, sequence_number, stamp, when, type_number, payload_size, ssrc};
+    valid = PyObject_VectorcallMethod(on_packet_name, on_packet_args, 4, on_packet_keywords);
+    Py_DECREF(payload_size);
+    if (valid == NULL || (heard = PyObject_GetAttr(session, rtp_heard_name)) == NULL
+            || PyObject_SetItem(heard, ssrc, when) < 0)
+        goto done;
+    int accepted = PyObject_IsTrue(valid);
+    if (accepted < 0)
+        goto done;
+    if (accepted) {
+        if ((buffer = PyObject_GetAttr(session, jitter_buffer_name)) == NULL)
+            goto done;
+        if (buffer != Py_None) {
+            payload = PyBytes_FromStringAndSize((const char *)octets + RTP_HEADER_SIZE, size - RTP_HEADER_SIZE);
+            if (payload == NULL)
+                goto done;
+            PyObject *put_args[7] = {buffer, sequence_number, stamp, payload, when, marker ? Py_True : Py_False, ssrc};
+            PyObject *outcome = PyObject_VectorcallMethod(put_name, put_args, 7, NULL);
+            if (outcome == NULL)
+                goto done;
+            Py_DECREF(outcome);
+        }
+    }
+    result = 1;
+done:
+    Py_XDECREF(latch);
+    Py_XDECREF(types);
+    Py_XDECREF(type_number);
+    Py_XDECREF(ssrc);
+    Py_XDECREF(remote);
+    Py_XDECREF(receiver);
+    Py_XDECREF(valid);
+    Py_XDECREF(heard);
+    Py_XDECREF(buffer);
+    Py_XDECREF(payload);
+    Py_XDECREF(sequence_number);
+    Py_XDECREF(stamp);
+    return result;
+}
+
+/* One datagram: the session's usual packet in C, anything else to the handler. */
+static int
+Drainer_deliver(Drainer *self, PyObject *data, PyObject *source, PyObject *when)
+{
+    if (self->session != NULL) {
+        int taken = receive_fast(self->session, data, source, when);
+        if (taken != 0)
+            return taken < 0 ? -1 : 0;
+    }
+    PyObject *arguments[3] = {data, source, when};
+    PyObject *outcome = PyObject_Vectorcall(self->handler, arguments, 3, NULL);
+    if (outcome == NULL)
+        return -1;
+    Py_DECREF(outcome);
+    return 0;
+}
+
+/* set_session(session or None): take the usual packets of this RtpSession in C. */
+static PyObject *
+Drainer_set_session(Drainer *self, PyObject *session)
+{
+    Py_XSETREF(self->session, session == Py_None ? NULL : Py_NewRef(session));
+    Py_RETURN_NONE;
+}
+
+/* deliver(data, source, arrival): one datagram as drain() hands it over (for tests). */
+static PyObject *
+Drainer_deliver_method(Drainer *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "deliver(data: bytes, source, arrival)");
+        return NULL;
+    }
+    if (Drainer_deliver(self, args[0], args[1], args[2]) < 0)
+        return NULL;
+    Py_RETURN_NONE;
 }
 
 /* drain(poller): read what waits on the socket (up to the limit) and hand
@@ -201,14 +404,12 @@ Drainer_drain(Drainer *self, PyObject *poller)
             Py_DECREF(source);
             return NULL;
         }
-        PyObject *arguments[3] = {data, source, when};
-        PyObject *outcome = PyObject_Vectorcall(self->handler, arguments, 3, NULL);
+        int delivered = Drainer_deliver(self, data, source, when);
         Py_DECREF(data);
         Py_DECREF(source);
         Py_DECREF(when);
-        if (outcome == NULL)
+        if (delivered < 0)
             return NULL;
-        Py_DECREF(outcome);
         count++;
         PyObject *polling = PyObject_GetAttr(poller, polling_name);
         if (polling == NULL)
@@ -226,6 +427,10 @@ Drainer_drain(Drainer *self, PyObject *poller)
 static PyMethodDef Drainer_methods[] = {
     {"drain", (PyCFunction)Drainer_drain, METH_O,
      "drain(poller) -> count | (count, data, source) | (count, None, errno)"},
+    {"set_session", (PyCFunction)Drainer_set_session, METH_O,
+     "set_session(session or None): take the session's usual RTP packets in C"},
+    {"deliver", (PyCFunction)(void (*)(void))Drainer_deliver_method, METH_FASTCALL,
+     "deliver(data, source, arrival): one datagram as drain() hands it over"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -591,6 +796,19 @@ PyInit__ctick(void)
     acquire_name = PyUnicode_InternFromString("acquire");
     release_name = PyUnicode_InternFromString("release");
     zero = PyFloat_FromDouble(0.0);
+    const char *names[] = {"rtcp_mux", "srtp", "_telephone_event_pt", "_frame_callbacks", "_dtmf_watch", "_latch",
+                           "_receiver", "_rtp_heard", "jitter_buffer", "payload_types", "remote_ssrc", "_trusted",
+                           "destination", "on_packet", "put"};
+    PyObject **slots[] = {&rtcp_mux_name, &srtp_name, &telephone_event_pt_name, &frame_callbacks_name,
+                          &dtmf_watch_name, &latch_name, &receiver_name, &rtp_heard_name, &jitter_buffer_name,
+                          &payload_types_name, &remote_ssrc_name, &trusted_name, &destination_name, &on_packet_name,
+                          &put_name};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if ((*slots[k] = PyUnicode_InternFromString(names[k])) == NULL)
+            return NULL;
+    on_packet_keywords = Py_BuildValue("(sss)", "payload_type", "payload_size", "ssrc");
+    if (on_packet_keywords == NULL)
+        return NULL;
     if (polling_name == NULL || arm_name == NULL || call_at_general_name == NULL || acquire_name == NULL
             || release_name == NULL || zero == NULL || PyType_Ready(&DrainerType) < 0)
         return NULL;

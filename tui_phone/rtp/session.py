@@ -343,6 +343,8 @@ class RtpSession:
         self._sending = True
         if self._poller is None and self._pacer.polls:
             self._poller = DatagramPoller.attach(self._rtp_port, self._on_rtp_datagram, MAX_DATAGRAM)
+            if self._poller is not None:
+                self._poller.serve(self)
         self._send_tick()
 
     def stop_sending(self) -> None:

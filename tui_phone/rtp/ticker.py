@@ -398,11 +398,24 @@ class DatagramPoller:
         port.stopReading()
         return cls(port, sock, handler, max_datagram)
 
+    def serve(self, session: Any) -> None:
+        """Let the C drainer take ``session``'s usual RTP packets itself.
+
+        ``_ctick.c``'s ``receive_fast`` does what the handler
+        (``session._on_rtp_datagram``, the reference) does with a plain packet
+        its latch takes in the steady case; every other datagram still goes to
+        the handler.  Nothing without the C drainer.
+        """
+        if self._drainer is not None:
+            self._drainer.set_session(session)
+
     def detach(self) -> None:
         """Give reading back to the reactor (unless the port was closed meanwhile)."""
         if self.polling and getattr(self._port, "connected", False):
             self._port.startReading()
         self.polling = False
+        if self._drainer is not None:
+            self._drainer.set_session(None)  # (the session holds this poller)
 
     def drain(self) -> int:
         """Read and hand over every datagram waiting (up to the per-tick bound)."""
