@@ -92,10 +92,14 @@ class AudioBackend(ABC):
         frames joined, as :meth:`tick` would have handed them over one by one."""
         if self._on_capture is None or self.self_clocked:
             raise AudioUsageError(f"audio backend {self.name} does not capture on demand")
-        capture = self._capture_frame
-        block = b"".join([capture() for _ in range(frames)])
+        block = self._capture_run(frames)
         self.frames_captured += frames
         return block
+
+    def _capture_run(self, frames: int) -> bytes:
+        """Subclass hook: ``frames`` frames joined (default: :meth:`_capture_frame` each)."""
+        capture = self._capture_frame
+        return b"".join([capture() for _ in range(frames)])
 
     def play(self, frame: bytes) -> None:
         """Play one frame (16-bit mono PCM at the open rate)."""
@@ -206,6 +210,10 @@ class WavBackend(AudioBackend):
         assert self._source is not None
         frame = self._source.read_frame()
         return frame if frame is not None else silence(self.frame_samples)
+
+    def _capture_run(self, frames: int) -> bytes:
+        assert self._source is not None
+        return self._source.read_run(frames)
 
     def _play(self, frame: bytes) -> None:
         if self._sink is not None:

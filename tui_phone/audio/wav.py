@@ -157,6 +157,28 @@ class WavSource:
             return frame[-tail * SAMPLE_WIDTH:] + silence(self.frame_samples - tail)
         return self._resampler.pop_frame()
 
+    def read_run(self, count: int) -> bytes:
+        """``count`` frames joined, as ``count`` calls of :meth:`read_frame`
+        give them (silence for a frame after the end of a file played once).
+
+        The frames already read from the file go in one slice (direct
+        reading keeps :data:`DIRECT_READ_FRAMES` of them at hand), not one
+        call each."""
+        parts = []
+        size = self._frame_bytes
+        while count > 0:
+            start = self._offset
+            whole = min(count, (len(self._block) - start) // size)
+            if whole > 0:
+                self._offset = end = start + whole * size
+                parts.append(self._block[start:end])
+                count -= whole
+                continue
+            frame = self.read_frame()
+            parts.append(frame if frame is not None else silence(self.frame_samples))
+            count -= 1
+        return b"".join(parts)
+
     def _read_direct(self) -> bytes | None:
         """Refill the block from the file (rewinding when looped); one frame from it."""
         parts = [self._block[self._offset :]]

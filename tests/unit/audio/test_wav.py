@@ -214,3 +214,18 @@ def test_sink_writes_little_endian_16_bit(tmp_path: Path) -> None:
     with WavSink(tmp_path / "out.wav", 8000) as sink:
         sink.write(array.array("h", [1, -2]).tobytes())
     assert (tmp_path / "out.wav").read_bytes()[-4:] == b"\x01\x00\xfe\xff"
+
+
+@pytest.mark.parametrize("file_rate", [8000, 16000], ids=["direct", "resampled"])
+@pytest.mark.parametrize("loop", [False, True], ids=["once", "looped"])
+@pytest.mark.parametrize("samples", [0, 1000, 8000, 20_000])
+def test_read_run_gives_the_frames_read_frame_gives(tmp_path: Path, file_rate: int, loop: bool, samples: int) -> None:
+    """Runs of any length, across the block boundaries, the end of the file and its loop."""
+    data = array.array("h", [(k * 37) % 30000 - 15000 for k in range(samples)]).tobytes()
+    path = write_wav(tmp_path / "a.wav", data, file_rate)
+    runs = [1, 50, 49, 7, 50, 50, 3, 120, 50]
+    with WavSource(path, 8000, 160, loop=loop) as one_by_one, WavSource(path, 8000, 160, loop=loop) as by_runs:
+        for count in runs:
+            expected = b"".join((f if (f := one_by_one.read_frame()) is not None else bytes(320))
+                                for _ in range(count))
+            assert by_runs.read_run(count) == expected
