@@ -30,6 +30,36 @@
 #error "setup.py defines SOURCE_DIGEST"
 #endif
 
+/* The exception raised, taken out of the error indicator (3.12's API, 3.11's before it). */
+static PyObject *
+take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value != NULL && traceback != NULL)
+        PyException_SetTraceback(value, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return value;
+#endif
+}
+
+static void
+restore_exception(PyObject *error)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    restore_exception(error);
+#else
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(error)), error, PyException_GetTraceback(error));
+#endif
+}
+
+static PyObject *acquire_name, *release_name;
+
 /* The largest datagram a Drainer reads (RtpSession.MAX_DATAGRAM is 2048). */
 #define MAX_BUFFER 65536
 
@@ -623,39 +653,271 @@ static PyType_Spec PacerCore_spec = {
     .slots = PacerCore_slots,
 };
 
-/* -- run_media -------------------------------------------------------------- */
+/* -- SendTick --------------------------------------------------------------- */
 
-#define MAX_EVENTS 64
+typedef struct {
+    PyObject_HEAD
+    PyObject *session;
+} SendTick;
 
-/* The exception raised, taken out of the error indicator (3.12's API, 3.11's before it). */
-static PyObject *
-take_exception(void)
+static PyObject *send_call_name, *poller_name, *drain_name, *sender_name, *source_name, *sending_name,
+    *reactor_name, *seconds_name, *pacer_name, *now_name, *datagrams_name, *rtp_port_name, *sendto_name,
+    *write_name, *send_failed_name, *sender_stats_name, *on_packet_sent_name, *rtp_sent_at_name,
+    *watch_dtmf_name, *next_due_name, *ptime_name, *call_at_name, *rtcp_keyword;
+
+static int
+SendTick_init(SendTick *self, PyObject *args, PyObject *kwargs)
 {
-#if PY_VERSION_HEX >= 0x030C0000
-    return PyErr_GetRaisedException();
-#else
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (value != NULL && traceback != NULL)
-        PyException_SetTraceback(value, traceback);
-    Py_XDECREF(type);
-    Py_XDECREF(traceback);
-    return value;
-#endif
+    PyObject *session;
+    if (kwargs != NULL && PyDict_GET_SIZE(kwargs) != 0) {
+        PyErr_SetString(PyExc_TypeError, "SendTick takes the session only");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(args, "O:SendTick", &session))
+        return -1;
+    Py_XSETREF(self->session, Py_NewRef(session));
+    return 0;
+}
+
+static int
+SendTick_traverse(SendTick *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->session);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int
+SendTick_clear(SendTick *self)
+{
+    Py_CLEAR(self->session);
+    return 0;
 }
 
 static void
-restore_exception(PyObject *error)
+SendTick_dealloc(SendTick *self)
 {
-#if PY_VERSION_HEX >= 0x030C0000
-    restore_exception(error);
-#else
-    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(error)), error, PyException_GetTraceback(error));
-#endif
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    SendTick_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
 }
 
-static PyObject *acquire_name, *release_name;
+static PyObject *
+call_method0(PyObject *object, PyObject *name)
+{
+    return PyObject_CallMethodNoArgs(object, name);
+}
+
+/* Send one datagram as _send_tick does: 1 sent, 0 not (counted and logged), -1 error. */
+static int
+send_one(PyObject *session, PyObject *poller, PyObject *srtp, PyObject *port, PyObject *data,
+         PyObject *destination)
+{
+    if (poller != Py_None && srtp == Py_None) {  /* _write's usual case, every ptime */
+        PyObject *args[3] = {poller, data, destination};
+        PyObject *sent = PyObject_VectorcallMethod(sendto_name, args, 3, NULL);
+        if (sent != NULL) {
+            Py_DECREF(sent);
+            return 1;
+        }
+        if (!PyErr_ExceptionMatches(PyExc_OSError))
+            return -1;
+        PyObject *error = take_exception();
+        PyObject *failed_args[3] = {session, destination, error};
+        PyObject *noted = PyObject_VectorcallMethod(send_failed_name, failed_args, 3, NULL);
+        Py_DECREF(error);
+        if (noted == NULL)
+            return -1;
+        Py_DECREF(noted);
+        return 0;
+    }
+    PyObject *args[5] = {session, port, data, destination, Py_False};
+    PyObject *written = PyObject_VectorcallMethod(write_name, args, 4, rtcp_keyword);
+    if (written == NULL)
+        return -1;
+    int ok = PyObject_IsTrue(written);
+    Py_DECREF(written);
+    return ok;
+}
+
+/* SendTick(session)(pace_now=None): session._send_tick(pace_now), step for step. */
+static PyObject *
+SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *pace_now = Py_None;
+    static char *keywords[] = {"pace_now", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:SendTick", keywords, &pace_now))
+        return NULL;
+    PyObject *session = self->session;
+    if (PyObject_SetAttr(session, send_call_name, Py_None) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    PyObject *poller = NULL, *sender = NULL, *source = NULL, *reactor = NULL, *now = NULL, *pace = NULL;
+    PyObject *datagrams = NULL, *port = NULL, *latch = NULL, *destination = NULL, *srtp = NULL, *stats = NULL;
+    PyObject *iterator = NULL, *item = NULL;
+    if ((poller = PyObject_GetAttr(session, poller_name)) == NULL)
+        goto done;
+    if (poller != Py_None) {  /* what arrived since the last tick (ticker.py says why) */
+        PyObject *drained = call_method0(poller, drain_name);
+        if (drained == NULL)
+            goto done;
+        Py_DECREF(drained);
+    }
+    if ((sender = PyObject_GetAttr(session, sender_name)) == NULL
+            || (source = PyObject_GetAttr(session, source_name)) == NULL)
+        goto done;
+    int sending = attribute_is_true(session, sending_name);
+    if (sending < 0)
+        goto done;
+    if (sender == Py_None || source == Py_None || !sending) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    if ((reactor = PyObject_GetAttr(session, reactor_name)) == NULL
+            || (now = call_method0(reactor, seconds_name)) == NULL)  /* wall clock: SR NTP timestamps */
+        goto done;
+    if (pace_now != Py_None)
+        pace = Py_NewRef(pace_now);
+    else {
+        PyObject *pacer = PyObject_GetAttr(session, pacer_name);
+        if (pacer == NULL)
+            goto done;
+        pace = call_method0(pacer, now_name);
+        Py_DECREF(pacer);
+        if (pace == NULL)
+            goto done;
+    }
+    PyObject *datagrams_args[3] = {sender, pace, source};
+    datagrams = PyObject_VectorcallMethod(datagrams_name, datagrams_args, 3, NULL);
+    if (datagrams == NULL) {  /* as LoopingCall did: an error stops the loop */
+        PyObject *error = take_exception();
+        if (PyObject_SetAttr(session, sending_name, Py_False) < 0)
+            PyErr_WriteUnraisable(session);
+        restore_exception(error);
+        goto done;
+    }
+    Py_CLEAR(poller);
+    if ((port = PyObject_GetAttr(session, rtp_port_name)) == NULL
+            || (latch = PyObject_GetAttr(session, latch_name)) == NULL
+            || (destination = PyObject_GetAttr(latch, destination_name)) == NULL
+            || (poller = PyObject_GetAttr(session, poller_name)) == NULL
+            || (iterator = PyObject_GetIter(datagrams)) == NULL)
+        goto done;
+    while ((item = PyIter_Next(iterator)) != NULL) {
+        PyObject *data, *timestamp, *size;
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3) {
+            PyErr_SetString(PyExc_TypeError, "datagrams() gives (data, timestamp, size) tuples");
+            goto done;
+        }
+        data = PyTuple_GET_ITEM(item, 0);
+        timestamp = PyTuple_GET_ITEM(item, 1);
+        size = PyTuple_GET_ITEM(item, 2);
+        if (port == Py_None || destination == Py_None) {
+            Py_CLEAR(item);
+            continue;
+        }
+        Py_XSETREF(srtp, PyObject_GetAttr(session, srtp_name));
+        if (srtp == NULL)
+            goto done;
+        int sent = send_one(session, poller, srtp, port, data, destination);
+        if (sent < 0)
+            goto done;
+        if (sent) {
+            if (stats == NULL && (stats = PyObject_GetAttr(session, sender_stats_name)) == NULL)
+                goto done;
+            PyObject *stats_args[4] = {stats, timestamp, size, now};
+            PyObject *counted = PyObject_VectorcallMethod(on_packet_sent_name, stats_args, 4, NULL);
+            if (counted == NULL)
+                goto done;
+            Py_DECREF(counted);
+            if (PyObject_SetAttr(session, rtp_sent_at_name, now) < 0)
+                goto done;
+        }
+        Py_CLEAR(item);
+    }
+    if (PyErr_Occurred())
+        goto done;
+    int watching = attribute_is_none(session, dtmf_watch_name);
+    if (watching < 0)
+        goto done;
+    if (!watching) {
+        PyObject *watch_args[2] = {session, now};
+        PyObject *watched = PyObject_VectorcallMethod(watch_dtmf_name, watch_args, 2, NULL);
+        if (watched == NULL)
+            goto done;
+        Py_DECREF(watched);
+    }
+    /* (the source or a callback may have stopped or restarted sending) */
+    if ((sending = attribute_is_true(session, sending_name)) < 0)
+        goto done;
+    if (sending) {
+        PyObject *current = PyObject_GetAttr(session, sender_name);
+        if (current == NULL)
+            goto done;
+        Py_DECREF(current);
+        int idle = attribute_is_none(session, send_call_name);
+        if (idle < 0)
+            goto done;
+        if (current == sender && idle) {
+            PyObject *pacer = PyObject_GetAttr(session, pacer_name), *due = NULL, *ptime = NULL, *call = NULL;
+            if (pacer != NULL && (due = PyObject_GetAttr(sender, next_due_name)) != NULL
+                    && (ptime = PyObject_GetAttr(sender, ptime_name)) != NULL) {
+                PyObject *call_args[4] = {pacer, due, (PyObject *)self, ptime};
+                call = PyObject_VectorcallMethod(call_at_name, call_args, 4, NULL);
+            }
+            Py_XDECREF(pacer);
+            Py_XDECREF(due);
+            Py_XDECREF(ptime);
+            if (call == NULL)
+                goto done;
+            int stored = PyObject_SetAttr(session, send_call_name, call);
+            Py_DECREF(call);
+            if (stored < 0)
+                goto done;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(poller);
+    Py_XDECREF(sender);
+    Py_XDECREF(source);
+    Py_XDECREF(reactor);
+    Py_XDECREF(now);
+    Py_XDECREF(pace);
+    Py_XDECREF(datagrams);
+    Py_XDECREF(port);
+    Py_XDECREF(latch);
+    Py_XDECREF(destination);
+    Py_XDECREF(srtp);
+    Py_XDECREF(stats);
+    Py_XDECREF(iterator);
+    Py_XDECREF(item);
+    return result;
+}
+
+static PyType_Slot SendTick_slots[] = {
+    {Py_tp_doc, "SendTick(session): calling it is session._send_tick(pace_now) (session.py is the reference)."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_init, SendTick_init},
+    {Py_tp_call, SendTick_call},
+    {Py_tp_dealloc, SendTick_dealloc},
+    {Py_tp_traverse, SendTick_traverse},
+    {Py_tp_clear, SendTick_clear},
+    {0, NULL},
+};
+
+static PyType_Spec SendTick_spec = {
+    .name = "tui_phone.rtp._ctick.SendTick",
+    .basicsize = sizeof(SendTick),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = SendTick_slots,
+};
+
+/* -- run_media -------------------------------------------------------------- */
+
+#define MAX_EVENTS 64
 
 static PyObject *
 first_timer(PyObject *scheduled)
@@ -807,8 +1069,21 @@ PyInit__ctick(void)
         if ((*slots[k] = PyUnicode_InternFromString(names[k])) == NULL)
             return NULL;
     on_packet_keywords = Py_BuildValue("(sss)", "payload_type", "payload_size", "ssrc");
-    if (on_packet_keywords == NULL)
+    rtcp_keyword = Py_BuildValue("(s)", "rtcp");
+    if (on_packet_keywords == NULL || rtcp_keyword == NULL)
         return NULL;
+    const char *tick_names[] = {"_send_call", "_poller", "drain", "_sender", "_source", "_sending", "_reactor",
+                                "seconds", "_pacer", "now", "datagrams", "_rtp_port", "sendto", "_write",
+                                "_send_failed", "_sender_stats", "on_packet_sent", "_rtp_sent_at", "_watch_dtmf",
+                                "next_due", "ptime", "call_at"};
+    PyObject **tick_slots[] = {&send_call_name, &poller_name, &drain_name, &sender_name, &source_name,
+                               &sending_name, &reactor_name, &seconds_name, &pacer_name, &now_name, &datagrams_name,
+                               &rtp_port_name, &sendto_name, &write_name, &send_failed_name, &sender_stats_name,
+                               &on_packet_sent_name, &rtp_sent_at_name, &watch_dtmf_name, &next_due_name,
+                               &ptime_name, &call_at_name};
+    for (size_t k = 0; k < sizeof tick_names / sizeof tick_names[0]; k++)
+        if ((*tick_slots[k] = PyUnicode_InternFromString(tick_names[k])) == NULL)
+            return NULL;
     if (polling_name == NULL || arm_name == NULL || call_at_general_name == NULL || acquire_name == NULL
             || release_name == NULL || zero == NULL || PyType_Ready(&DrainerType) < 0)
         return NULL;
@@ -820,6 +1095,12 @@ PyInit__ctick(void)
             || PyModule_AddObjectRef(m, "Drainer", (PyObject *)&DrainerType) < 0
             || PyModule_AddObject(m, "PacerCore", pacer) < 0) {
         Py_XDECREF(pacer);
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyObject *tick = PyType_FromSpec(&SendTick_spec);
+    if (tick == NULL || PyModule_AddObject(m, "SendTick", tick) < 0) {
+        Py_XDECREF(tick);
         Py_DECREF(m);
         return NULL;
     }

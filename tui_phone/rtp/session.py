@@ -48,6 +48,11 @@ from .srtp import SrtpContext, SrtpError, SrtpReplayError, SrtpUnprotectError
 from .stats import ReceiverStatistics, SenderStatistics
 from .ticker import PACING_EARLY_WAKE, AsyncioPacer, DatagramPoller, ReactorPacer, TimerfdPacer, pacer_for
 
+try:  # the ptime tick in C (setup.py; optional): _send_tick step for step
+    from ._ctick import SendTick
+except ImportError:  # no compiler at install: _send_tick itself
+    SendTick = None
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT_RANGE = (20000, 30000)
@@ -165,6 +170,8 @@ class RtpSession:
         )
         self._closed = False
         self._sending = False
+        # What the pacer calls every ptime: _send_tick, in C when built.
+        self._tick: Callable[..., None] = SendTick(self) if SendTick is not None else self._send_tick
 
     # -- ports -----------------------------------------------------------------
 
@@ -345,7 +352,7 @@ class RtpSession:
             self._poller = DatagramPoller.attach(self._rtp_port, self._on_rtp_datagram, MAX_DATAGRAM)
             if self._poller is not None:
                 self._poller.serve(self)
-        self._send_tick()
+        self._tick()
 
     def stop_sending(self) -> None:
         """Stop the ptime loop (the numbering is kept for a later restart)."""
@@ -377,6 +384,9 @@ class RtpSession:
     def _send_tick(self, pace_now: float | None = None) -> None:
         """Send what is due, then set the timer for the next frame's due time.
 
+        The reference for ``_ctick.SendTick``, which the pacer calls instead
+        when it is built (:attr:`_tick`).
+
         The next timer is set for the sender's ``next_due`` (start + frames x
         ptime), not "ptime from now", so lateness never accumulates; a late
         tick sends the missed frames at once (the sender's catch-up).
@@ -402,8 +412,7 @@ class RtpSession:
                 try:
                     poller.sendto(data, destination)
                 except OSError as error:
-                    self._counts["send_errors"] += 1
-                    log.warning("RTP send to %s:%d failed: %s", *destination, error)
+                    self._send_failed(destination, error)
                     continue
             elif not self._write(port, data, destination, rtcp=False):
                 continue
@@ -413,7 +422,11 @@ class RtpSession:
             self._watch_dtmf(now)
         if self._sending and self._sender is sender and self._send_call is None:
             # (the source or a callback may have stopped or restarted sending)
-            self._send_call = self._pacer.call_at(sender.next_due, self._send_tick, sender.ptime)
+            self._send_call = self._pacer.call_at(sender.next_due, self._tick, sender.ptime)
+
+    def _send_failed(self, destination: Address, error: OSError) -> None:
+        self._counts["send_errors"] += 1
+        log.warning("RTP send to %s:%d failed: %s", *destination, error)
 
     def _write(self, port: Any, data: bytes, destination: Address, *, rtcp: bool) -> bool:
         try:

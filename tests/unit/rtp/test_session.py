@@ -25,6 +25,7 @@ from tui_phone.rtp.rtcp import (
     parse_compound,
 )
 from tui_phone.rtp.rtcp_timer import COMPENSATION
+from tui_phone.rtp import session as session_module
 from tui_phone.rtp.session import PACING_EARLY_WAKE, RtpSession, RtpSessionError
 from tui_phone.rtp.srtp import (
     AES_CM_128_HMAC_SHA1_32,
@@ -32,6 +33,17 @@ from tui_phone.rtp.srtp import (
     make_crypto_attribute,
 )
 from tui_phone.testing.fakereactor import FakeReactor, FakeUdpPort
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def tick_implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test on the C ptime tick (``_ctick.SendTick``) and on ``_send_tick``, its reference."""
+    if request.param == "python":
+        monkeypatch.setattr(session_module, "SendTick", None)
+    else:
+        assert session_module.SendTick is not None, "_ctick is not built (tests/unit/rtp/test_speedups.py)"
+    return str(request.param)
+
 
 HOST = "127.0.0.1"
 T0 = 1_700_000_000.0
@@ -203,10 +215,10 @@ def test_timer_is_set_for_the_due_time_not_a_ptime_after_a_late_tick() -> None:
     session.set_remote(FAR)
     session.start_sending(_frames(), 0, 8000, 160, 20)
     for late in (0.007, 0.019, 0.0):  # each tick fires late, never by a whole ptime
-        (call,) = [c for c in net.getDelayedCalls() if c.func == session._send_tick]
+        (call,) = [c for c in net.getDelayedCalls() if c.func == session._tick]
         due = call.getTime()
         net.advance(due - net.seconds() + late)
-    (call,) = [c for c in net.getDelayedCalls() if c.func == session._send_tick]
+    (call,) = [c for c in net.getDelayedCalls() if c.func == session._tick]
     assert call.getTime() == pytest.approx(T0 + 4 * PTIME, abs=1e-5)  # no lateness piled up
     assert len(_sent_rtp(net, session)) == 4
 
@@ -226,7 +238,7 @@ def test_stopping_from_the_frame_source_ends_the_loop() -> None:
     session.start_sending(source, 0, 8000, 160, 20)
     net.run_for(0.2)
     assert not session.sending
-    assert all(c.func != session._send_tick for c in net.getDelayedCalls())
+    assert all(c.func != session._tick for c in net.getDelayedCalls())
     assert len(_sent_rtp(net, session)) == 3
 
 
