@@ -25,7 +25,6 @@ from tui_phone.rtp.rtcp import (
     parse_compound,
 )
 from tui_phone.rtp.rtcp_timer import COMPENSATION
-from tui_phone.rtp import session as session_module
 from tui_phone.rtp.session import PACING_EARLY_WAKE, RtpSession, RtpSessionError
 from tui_phone.rtp.srtp import (
     AES_CM_128_HMAC_SHA1_32,
@@ -35,14 +34,7 @@ from tui_phone.rtp.srtp import (
 from tui_phone.testing.fakereactor import FakeReactor, FakeUdpPort
 
 
-@pytest.fixture(autouse=True, params=["c", "python"])
-def tick_implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test on the C ptime tick (``_ctick.SendTick``) and on ``_send_tick``, its reference."""
-    if request.param == "python":
-        monkeypatch.setattr(session_module, "SendTick", None)
-    else:
-        assert session_module.SendTick is not None, "_ctick is not built (tests/unit/rtp/test_speedups.py)"
-    return str(request.param)
+pytestmark = pytest.mark.usefixtures("tick_implementation")  # (conftest.py: on the C tick and in Python)
 
 
 HOST = "127.0.0.1"

@@ -8,19 +8,11 @@ from typing import Any
 
 import pytest
 
-from tui_phone.rtp import session as session_module
 from tui_phone.rtp.session import RtpSession
 from tui_phone.testing.fakereactor import FakeReactor
 
 
-@pytest.fixture(autouse=True, params=["c", "python"])
-def tick_implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test on the C ptime tick (``_ctick.SendTick``) and on ``_send_tick``, its reference."""
-    if request.param == "python":
-        monkeypatch.setattr(session_module, "SendTick", None)
-    else:
-        assert session_module.SendTick is not None, "_ctick is not built (tests/unit/rtp/test_speedups.py)"
-    return str(request.param)
+pytestmark = pytest.mark.usefixtures("tick_implementation")  # (conftest.py: on the C tick and in Python)
 
 
 FAR = ("127.0.0.1", 7000)
