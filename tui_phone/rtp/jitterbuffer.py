@@ -73,29 +73,26 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-SEQ_MODULUS = 1 << 16  # RFC 3550 5.1: 16-bit sequence number
-TS_MODULUS = 1 << 32  # RFC 3550 5.1: 32-bit timestamp
+from .jitter_core import (
+    CORE,
+    DUPLICATE_HISTORY,
+    EPSILON,
+    JITTER_GAIN,
+    SEQ_MODULUS,
+    TRANSIT_GAIN,
+    TS_MODULUS,
+    Frame,
+    Packet,
+    PyJitterCore,
+)
+
 MAX_DROPOUT = 3000  # RFC 3550 A.1: largest forward sequence jump within a stream
 MAX_MISORDER = 100  # RFC 3550 A.1: largest backward sequence jump within a stream
-JITTER_GAIN = 1 / 16  # RFC 3550 A.8: gain of the interarrival jitter estimator
-TRANSIT_GAIN = 1 / 16  # same gain for the mean transit
-DUPLICATE_HISTORY = 512  # sequence numbers remembered to spot duplicates
-_EPSILON = 1e-9  # float slack when comparing times built from sums
 
 Concealment = Literal["repeat", "fade", "silence"]
 PutOutcome = Literal["buffered", "duplicate", "late", "overflow", "pending", "discarded"]
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """A received frame to decode and play now."""
-
-    payload: bytes
-    seq: int
-    timestamp: int
-    marker: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +131,6 @@ class JitterBufferStats:
     buffered: int
 
 
-@dataclass(slots=True)
-class _Packet:
-    seq: int  # extended
-    timestamp: int  # extended
-    payload: bytes
-    marker: bool
-
-
 @dataclass(frozen=True, slots=True)
 class _Arrival:
     """One packet as it arrived (raw 16- and 32-bit numbers)."""
@@ -161,20 +150,17 @@ def _extend(value: int, reference: int, modulus: int) -> int:
     return reference + delta
 
 
-class JitterBuffer:
-    """Adaptive jitter buffer: reorders, times and conceals one audio stream.
+class _JitterBufferBody:
+    """Everything of :class:`JitterBuffer` but its core: the configuration,
+    the public view, and the general put and pop paths.
 
-    ``frame_samples`` must match the packetisation of the stream (160 for
-    20 ms at 8 kHz).  ``is_silent(payload)`` optionally tells whether a frame
-    may be dropped inside a talkspurt to shrink the delay.  ``max_packets``
-    bounds the memory (default: twice ``max_delay_ms`` worth of frames).
+    The core (the other base class, see ``jitter_core``) has ``put`` and
+    ``pop``: they take the in-order shortcuts and call :meth:`_put_general`
+    and :meth:`_pop` for every other case.
     """
 
-    #: The in-order put and pop shortcuts (tests turn them off to compare).
-    _fast_paths = True
-
     # Per-stream state, set by _reset_stream() (a resync starts it afresh).
-    _buffer: dict[int, _Packet]  # by extended sequence number
+    _buffer: dict[int, Packet]  # by extended sequence number
     _seen: set[int]  # extended sequence numbers recently accepted
     _seen_order: deque[int]
     _started: bool
@@ -188,6 +174,7 @@ class JitterBuffer:
     _prev_transit: float | None
     _gap_run: int  # consecutive gaps so far
     _last_shrink: float | None  # when a frame was last dropped to shrink
+    _counts: dict[str, int]  # the counters, set up by the core
 
     def __init__(
         self,
@@ -227,6 +214,7 @@ class JitterBuffer:
         self._resync_threshold = (
             resync_threshold_s if resync_threshold_s is not None else max(2.0, 4 * self._max_delay)
         )
+        super().__init__()
         self._is_silent = is_silent
         # Start with the jitter that makes the target equal the initial delay;
         # the estimator converges to the real value within a few dozen packets.
@@ -236,9 +224,6 @@ class JitterBuffer:
         self._ssrc: int | None = None
         self._previous_ssrc: int | None = None
         self._candidate: _Arrival | None = None
-        self._counts = dict.fromkeys(
-            ("received", "played", "late", "duplicates", "lost", "concealed", "resyncs",
-             "overflow", "flushed", "skipped", "discarded", "non_audio"), 0)
         self._delay = 0.0
         # The first frame waits the initial delay; after a resync, the target.
         self._start_delay = initial_delay_ms / 1000
@@ -281,25 +266,16 @@ class JitterBuffer:
 
     # -- input -------------------------------------------------------------
 
-    def put(
+    def _put_general(
         self,
         seq: int,
         timestamp: int,
         payload: bytes,
         arrival_time: float,
-        marker: bool = False,
-        ssrc: int | None = None,
+        marker: bool,
+        ssrc: int | None,
     ) -> PutOutcome:
-        """Offer one received packet; return what became of it.
-
-        ``seq`` and ``timestamp`` are the raw 16- and 32-bit RTP fields;
-        ``arrival_time`` is in seconds on the same clock as ``pop(now)``.
-        """
-        seq &= SEQ_MODULUS - 1
-        timestamp &= TS_MODULUS - 1
-        if self._fast_paths and ssrc == self._ssrc and self._put_in_order(seq, timestamp, payload, arrival_time,
-                                                                          marker):
-            return "buffered"
+        """:meth:`put`, every case (``seq`` and ``timestamp`` already masked)."""
         self._counts["received"] += 1
         if ssrc is not None and ssrc != self._ssrc:
             if self._ssrc is not None:
@@ -339,47 +315,6 @@ class JitterBuffer:
         self._max_seq = max(self._max_seq, ext_seq)
         return True
 
-    def _put_in_order(self, seq: int, timestamp: int, payload: bytes, arrival: float, marker: bool) -> bool:
-        """The next packet of the stream, on time: buffer it as :meth:`_put` would.
-
-        The common case (every ptime), without the checks it cannot need: the
-        packet follows the highest one accepted (so it is no duplicate, and not
-        past the playout point), comes a little after it in time, and the
-        buffer has room.  Returns False, having changed nothing, for any other
-        packet: then :meth:`_put` takes it.
-        """
-        max_seq = self._max_seq
-        if max_seq is None or self._candidate is not None or seq != (max_seq + 1) & (SEQ_MODULUS - 1):
-            return False
-        ts_ref = self._ts_ref
-        delta = (timestamp - ts_ref) & (TS_MODULUS - 1)
-        if delta >= TS_MODULUS // 2:
-            return False  # the timestamp went back: _extend's other half
-        ext_ts = ts_ref + delta
-        transit = arrival - ext_ts / self._clock_rate
-        mean = self._transit
-        buffer = self._buffer
-        if (abs(transit - mean) > self._resync_threshold or len(buffer) >= self._max_packets
-                or (self._started and ext_ts < self._next_ts)):
-            return False
-        ext_seq = max_seq + 1
-        self._counts["received"] += 1
-        # _remember, _update_jitter, the new highest packet, written out.
-        self._seen.add(ext_seq)
-        seen_order = self._seen_order
-        seen_order.append(ext_seq)
-        if len(seen_order) > DUPLICATE_HISTORY:
-            self._seen.discard(seen_order.popleft())
-        previous = self._prev_transit
-        if previous is not None:
-            self._jitter += (abs(transit - previous) - self._jitter) * JITTER_GAIN
-        self._prev_transit = transit
-        self._transit = mean + (transit - mean) * TRANSIT_GAIN
-        self._max_seq = ext_seq
-        self._ts_ref = ext_ts
-        buffer[ext_seq] = _Packet(ext_seq, ext_ts, payload, marker)
-        return True
-
     def _put(self, packet: _Arrival) -> PutOutcome:
         if self._max_seq is None:  # first packet of a stream
             self._max_seq = packet.seq
@@ -409,7 +344,7 @@ class JitterBuffer:
             # Grow fast: this packet needed `lateness` more than an average one.
             self._late_floor = max(self._late_floor, lateness + self._ptime)
             return "late"
-        self._buffer[ext_seq] = _Packet(ext_seq, ext_ts, packet.payload, packet.marker)
+        self._buffer[ext_seq] = Packet(ext_seq, ext_ts, packet.payload, packet.marker)
         if len(self._buffer) > self._max_packets:
             # Keep the frames that play soonest, unless the playout clock has
             # stalled so long that the oldest are overdue: they will be
@@ -448,70 +383,13 @@ class JitterBuffer:
 
     # -- output ------------------------------------------------------------
 
-    def pop(self, now: float) -> Frame | Gap | None:
-        """Return what to play for the frame starting at ``now``.
-
-        ``None`` while filling (before the first packet is due); afterwards a
-        :class:`Frame` or a :class:`Gap` on every call.
-        """
-        if self._fast_paths and self._started:
-            frame = self._pop_in_order(now)
-            if frame is not None:
-                return frame
-        return self._pop(now)
-
-    def _pop_in_order(self, now: float) -> Frame | None:
-        """Play the packet right after the last one played, when it is due now.
-
-        The common case (every ptime), as :meth:`_pop` would play it: playout
-        has begun, the delay is neither below the target (no hold) nor past
-        the maximum (no catch-up), the next sequence number is buffered and
-        its slot is now, and no silent frame may be dropped.  (Non-audio
-        numbers are all above the last one played, so none is passed.)
-        Returns None otherwise, having changed nothing that :meth:`_pop`
-        would not change the same way (the late floor's decay at ``now``,
-        done twice, is the same as once).
-        """
-        last = self._last_seq
-        if last is None or self._is_silent is not None:
-            return None
-        head = self._buffer.get(last + 1)  # every buffered packet is above the last played
-        next_ts = self._next_ts
-        if head is None or head.timestamp >= next_ts + self._frame:
-            return None
-        if self._late_floor > 0:
-            self._decay_late_floor(now)
-        else:
-            self._late_floor_time = now
-        # _target, written out
-        target = self._k * self._jitter + self._ptime
-        if self._late_floor > target:
-            target = self._late_floor
-        if target < self._min_delay:
-            target = self._min_delay
-        if target > self._max_delay:
-            target = self._max_delay
-        delay = now - next_ts / self._clock_rate - self._transit
-        if delay < target - _EPSILON or delay > self._max_delay + self._ptime:
-            return None
-        # _play and _consume, written out for the packet following the last one.
-        del self._buffer[head.seq]
-        self._last_seq = head.seq
-        ts = head.timestamp
-        self._next_ts = (next_ts if next_ts > ts else ts) + self._frame
-        self._delay = delay
-        self._counts["played"] += 1
-        self._gap_run = 0
-        self._has_played = True
-        return Frame(head.payload, head.seq & (SEQ_MODULUS - 1), ts & (TS_MODULUS - 1), head.marker)
-
     def _pop(self, now: float) -> Frame | Gap | None:
         """:meth:`pop`, every case."""
         if not self._started:
             if not self._buffer:
                 return None
             first = self._buffer[min(self._buffer)]
-            if self._delay_of(first.timestamp, now) < self._start_delay - _EPSILON:
+            if self._delay_of(first.timestamp, now) < self._start_delay - EPSILON:
                 return None
             self._started = True
             self._next_ts = first.timestamp
@@ -522,11 +400,11 @@ class JitterBuffer:
             delay = self._catch_up(delay, target, now)
         self._delay = delay
         head = self._buffer[min(self._buffer)] if self._buffer else None
-        if delay < target - _EPSILON:  # grow: hold the playout point one frame
+        if delay < target - EPSILON:  # grow: hold the playout point one frame
             return self._conceal(head, advance=False)
         if head is not None and head.timestamp >= self._next_ts + self._frame and self._starts_talkspurt(head):
             # Shrink during silence: skip silent slots down to the target.
-            spare = int((delay - target) / self._ptime + _EPSILON)
+            spare = int((delay - target) / self._ptime + EPSILON)
             room = (head.timestamp - self._next_ts) // self._frame
             self._next_ts += min(spare, room) * self._frame
         if head is None or head.timestamp >= self._next_ts + self._frame:
@@ -534,14 +412,14 @@ class JitterBuffer:
         head = self._maybe_drop_silent(head, delay, target, now)
         return self._play(head)
 
-    def _play(self, packet: _Packet) -> Frame:
+    def _play(self, packet: Packet) -> Frame:
         self._consume(packet)
         self._counts["played"] += 1
         self._gap_run = 0
         self._has_played = True
         return Frame(packet.payload, packet.seq % SEQ_MODULUS, packet.timestamp % TS_MODULUS, packet.marker)
 
-    def _consume(self, packet: _Packet) -> None:
+    def _consume(self, packet: Packet) -> None:
         """Take ``packet`` out of the buffer and move the playout point past it."""
         del self._buffer[packet.seq]
         passed = 0 if self._last_seq is None else packet.seq - self._last_seq - 1
@@ -555,7 +433,7 @@ class JitterBuffer:
         # Re-align the slot grid on the packet, whatever its timestamp phase.
         self._next_ts = max(self._next_ts, packet.timestamp) + self._frame
 
-    def _conceal(self, head: _Packet | None, *, advance: bool) -> Gap:
+    def _conceal(self, head: Packet | None, *, advance: bool) -> Gap:
         slot = self._next_ts
         if advance:
             self._next_ts += self._frame
@@ -570,7 +448,7 @@ class JitterBuffer:
             kind = "fade"
         return Gap(kind, self._gap_run, slot % TS_MODULUS)
 
-    def _paused(self, head: _Packet | None, slot: int) -> bool:
+    def _paused(self, head: Packet | None, slot: int) -> bool:
         """Known silence at ``slot``: the sender paused, nothing went missing.
 
         The next packet follows the last one played but is due later (DTX),
@@ -581,7 +459,7 @@ class JitterBuffer:
         newest, last = self._max_seq, self._last_seq
         return newest is not None and last is not None and newest > last and self._follows(newest + 1)
 
-    def _maybe_drop_silent(self, head: _Packet, delay: float, target: float, now: float) -> _Packet:
+    def _maybe_drop_silent(self, head: Packet, delay: float, target: float, now: float) -> Packet:
         """Shrink inside a talkspurt by dropping one silent frame, rarely."""
         # Not before the first frame plays: there is no talkspurt to shrink
         # yet, and a frame skipped then would fall outside the stream's span.
@@ -638,7 +516,7 @@ class JitterBuffer:
             self._late_floor *= 0.5 ** (elapsed / self._late_half_life)
         self._late_floor_time = now
 
-    def _starts_talkspurt(self, packet: _Packet) -> bool:
+    def _starts_talkspurt(self, packet: Packet) -> bool:
         # RFC 3551 4.1: the marker bit flags the first packet after silence;
         # a consecutive sequence number after a timestamp gap means the same.
         return packet.marker or self._follows(packet.seq)
@@ -704,3 +582,30 @@ class JitterBuffer:
         self._prev_transit = None
         self._gap_run = 0
         self._last_shrink = None
+
+
+if TYPE_CHECKING:
+    _Core = PyJitterCore
+else:
+    _Core = CORE
+
+
+class JitterBuffer(_JitterBufferBody, _Core):
+    """Adaptive jitter buffer: reorders, times and conceals one audio stream.
+
+    ``frame_samples`` must match the packetisation of the stream (160 for
+    20 ms at 8 kHz).  ``is_silent(payload)`` optionally tells whether a frame
+    may be dropped inside a talkspurt to shrink the delay.  ``max_packets``
+    bounds the memory (default: twice ``max_delay_ms`` worth of frames).
+
+    ``put`` and ``pop`` come from the core: the C one when built, else
+    :class:`~tui_phone.rtp.jitter_core.PyJitterCore`.  Its class flag
+    ``_fast_paths`` turns their in-order shortcuts off (tests compare).
+    """
+
+
+class PyJitterBuffer(_JitterBufferBody, PyJitterCore):
+    """:class:`JitterBuffer` on the pure-Python core, whether or not the C one is built.
+
+    What runs without a C compiler, and the reference the C core is tested against.
+    """
