@@ -498,8 +498,8 @@ static int set_clock_rate(CoreObject *self, PyObject *value, void *closure)
     return 0;
 }
 
-/* An extended number or None: the long long at offset `closure`, its flag right after the struct's
- * has_ field given by the table below. */
+/* A number or None (an Optional, passed as the getset's closure): the value
+ * at one offset in CoreObject, and at another the flag saying it is not None. */
 typedef struct {
     size_t value;
     size_t flag;
