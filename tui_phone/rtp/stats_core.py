@@ -31,6 +31,7 @@ Pure, sans-I/O like the rest of ``rtp/``.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 # RFC 3550 A.1
 RTP_SEQ_MOD = 1 << 16
@@ -74,6 +75,9 @@ class PyStatsCore:
     _baseline: tuple[float, int] | None
     _payload_log: deque[tuple[float, int]]
     _payload_sizes_given: bool
+    # ReceiverStatistics' (stats.py): (seq, timestamp, arrival_time_s,
+    # payload_type, payload_size, ssrc) -> whether A.1 accepted the packet.
+    _on_packet_general: Callable[[int, int, float, int | None, int | None, int | None], bool]
 
     def on_packet(
         self,
@@ -107,17 +111,6 @@ class PyStatsCore:
             self._next_in_order(seq, timestamp, arrival_time_s, payload_size)
             return True
         return self._on_packet_general(seq, timestamp, arrival_time_s, payload_type, payload_size, ssrc)
-
-    def _on_packet_general(
-        self,
-        seq: int,
-        timestamp: int,
-        arrival_time_s: float,
-        payload_type: int | None,
-        payload_size: int | None,
-        ssrc: int | None,
-    ) -> bool:
-        raise NotImplementedError  # ReceiverStatistics' (stats.py)
 
     def _next_in_order(self, seq: int, timestamp: int, arrival_time_s: float, payload_size: int) -> None:
         """:meth:`on_packet` for the packet after the highest one, of a valid

@@ -92,7 +92,7 @@ def packets(draw: st.DrawFn) -> list[Packet]:
     for _ in range(count):
         step = draw(st.sampled_from([1] * 12 + [2, 5, 0, -1, -3, -99, -150, 3000, 4000, 40000]))
         seq = (seq + step) % 65536
-        ts_jump = draw(st.sampled_from([0, 0, 0, 0, 1, 8000, -160, 2**31, draw(st.integers(0, 2**32 - 1))]))
+        ts_jump = draw(st.sampled_from([0, 0, 0, 0, 1, 8000, -160, 2**31 - FRAME, 2**31, draw(st.integers(0, 2**32 - 1))]))
         ts = (ts + step * FRAME + ts_jump) % 2**32
         t += 0.02 + draw(st.sampled_from([0.0, 0.0, 0.0, 0.003, -0.004, -0.05, 0.05, 3.0]))
         if ssrc is not None and draw(st.integers(0, 59)) == 0:
@@ -143,6 +143,33 @@ def test_a_long_clean_stream_agrees() -> None:
     assert len({observables(s, arrival) for s in stats}) == 1
     assert stats[0].cycles == 2 * 65536 and stats[0].received == 69_999
     assert len(stats[0]._payload_log) == 250
+
+
+@pytest.mark.parametrize("jump", [2**31 - 1, 2**31, 2**31 + 1])
+def test_a_timestamp_jump_of_half_the_range(jump: int) -> None:
+    # RFC 3550 A.8 takes the timestamp difference as signed 32 bits: 2**31 is -2**31.
+    stats = the_four()
+    for k, ts in enumerate([0, FRAME, 2 * FRAME, 2 * FRAME + jump, 3 * FRAME + jump]):
+        for s in stats:
+            s.on_packet(k, ts % 2**32, k * 0.02, payload_size=160)
+    assert len({observables(s, 0.1) for s in stats}) == 1
+    signed = jump - 2**32 if jump >= 2**31 else jump
+    assert stats[0].max_jitter == pytest.approx(abs(FRAME - signed) / 16.0, abs=0.01)
+
+
+def test_the_payload_log_grows_while_it_goes_round() -> None:
+    # Steady 50 packets/s through a 1 s window moves the start of the C ring;
+    # then a burst of 1000 packets/s makes it grow from there.
+    stats = the_four(bitrate_window_s=1.0)
+    arrivals = [k * 0.02 for k in range(150)] + [3.0 + k * 0.001 for k in range(1, 600)]
+    for k, arrival in enumerate(arrivals):
+        for s in stats:
+            s.on_packet(k, k * FRAME, arrival, payload_size=k)
+        if k % 50 == 0:
+            assert len({observables(s, arrival) for s in stats}) == 1
+    log = stats[0]._payload_log
+    assert log == list(stats[2]._payload_log) and len(log) == 619
+    assert [size for _, size in log] == list(range(130, 749))
 
 
 def test_the_in_order_path_calls_no_python_code() -> None:
