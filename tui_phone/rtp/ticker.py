@@ -39,7 +39,8 @@ from typing import Any
 from .mediathread import MediaThread, media_thread
 
 try:  # the C speed-ups of DatagramPoller.drain and TimerfdPacer (setup.py; optional)
-    from ._ctick import Drainer, PacerCore
+    from ._crecv import Drainer
+    from ._ctick import PacerCore
 except ImportError:  # no compiler at install: the Python code below
     Drainer = PacerCore = None
 
@@ -379,7 +380,7 @@ class DatagramPoller:
         self._fileno = sock.fileno()
         self._pending = bytearray(4)  # FIONREAD's answer
         self.polling = True
-        # The same reads in C, when built (_ctick.c); the Python loop is the reference.
+        # The same reads in C, when built (_crecv.c); the Python loop is the reference.
         self._drainer = (
             Drainer(self._fileno, handler, max_datagram, MAX_DATAGRAMS_PER_TICK) if Drainer is not None else None
         )
@@ -401,7 +402,7 @@ class DatagramPoller:
     def serve(self, session: Any) -> None:
         """Let the C drainer take ``session``'s usual RTP packets itself.
 
-        ``_ctick.c``'s ``receive_fast`` does what the handler
+        ``_crecv.c``'s ``receive_fast`` does what the handler
         (``session._on_rtp_datagram``, the reference) does with a plain packet
         its latch takes in the steady case; every other datagram still goes to
         the handler.  Nothing without the C drainer.

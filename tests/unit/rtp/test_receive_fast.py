@@ -1,4 +1,4 @@
-"""The C drainer's receive_fast (``_ctick.c``) does what RtpSession._on_rtp_datagram does.
+"""The C drainer's receive_fast (``_crecv.c``) does what RtpSession._on_rtp_datagram does.
 
 Two sessions, configured alike, get the same datagrams with the same arrival
 times: one through the C drainer serving it (the usual packet taken in C,
@@ -101,7 +101,7 @@ def _observed(session: RtpSession) -> tuple[Any, ...]:
 @settings(max_examples=150, deadline=None, database=None, derandomize=True)
 @given(steps=streams())
 def test_the_c_path_does_what_the_session_does(descriptor: int, rtcp_mux: bool, steps: list[tuple[str, Any]]) -> None:
-    assert ticker.Drainer is not None, "_ctick is not built (tests/unit/rtp/test_speedups.py)"
+    assert ticker.Drainer is not None, "_crecv is not built (tests/unit/rtp/test_speedups.py)"
     clock = Clock()
     clock.advance(1000.0)
     fast, reference = _session(clock, rtcp_mux), _session(clock, rtcp_mux)

@@ -2,7 +2,7 @@
 
 ``setup.py`` builds every ``tui_phone/rtp/_c*.c`` (optional, so that an
 install without a compiler still works) with its source's SHA-256 as
-``SOURCE_DIGEST``.  The test machine has a compiler (``install.sh --test``
+``SOURCE_DIGEST`` (followed by the shared ``_c*.h`` headers).  The test machine has a compiler (``install.sh --test``
 installs one), so here a missing module is a failure, and so is one built from
 an older source: an editable install does not rebuild by itself.
 """
@@ -19,6 +19,7 @@ import tui_phone.rtp
 
 RTP = Path(tui_phone.rtp.__file__).parent
 SOURCES = sorted(RTP.glob("_c*.c"))
+HEADERS = sorted(RTP.glob("_c*.h"))
 REBUILD = 'rebuild with: .venv/bin/pip install -e ".[test,fast]"'
 
 
@@ -32,5 +33,5 @@ def test_speedup_is_built_from_this_source(source: Path) -> None:
         module = importlib.import_module(f"tui_phone.rtp.{source.stem}")
     except ImportError as error:
         pytest.fail(f"{source.name} is not built ({error}); {REBUILD}")
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    digest = hashlib.sha256(source.read_bytes() + b"".join(header.read_bytes() for header in HEADERS)).hexdigest()
     assert module.SOURCE_DIGEST == digest, f"{source.name} changed since it was built; {REBUILD}"

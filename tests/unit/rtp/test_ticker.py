@@ -3,7 +3,7 @@
 The poller runs on real UDP sockets on 127.0.0.1 (loopback delivers a
 datagram during the sender's ``sendto``, so a drain right after it finds
 it); the Twisted port around the socket is a small stand-in.  Every drain
-test runs twice: on the C drainer (``_ctick.c``, which the test machine
+test runs twice: on the C drainer (``_crecv.c``, which the test machine
 builds) and on the Python loop it replaces, the reference.
 """
 

@@ -1,0 +1,59 @@
+/* Helpers shared by the C speed-ups of the RTP tick (_ctick.c, _crecv.c).
+ * setup.py folds the _c*.h files into every module's SOURCE_DIGEST. */
+#ifndef TUI_PHONE_CSHARED_H
+#define TUI_PHONE_CSHARED_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* The exception raised, taken out of the error indicator (3.12's API, 3.11's before it). */
+static inline PyObject *
+take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value != NULL && traceback != NULL)
+        PyException_SetTraceback(value, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return value;
+#endif
+}
+
+static inline void
+restore_exception(PyObject *error)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    restore_exception(error);
+#else
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(error)), error, PyException_GetTraceback(error));
+#endif
+}
+/* An attribute that must be None (1), is something else (0), or failed (-1). */
+static inline int
+attribute_is_none(PyObject *object, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(object, name);
+    if (value == NULL)
+        return -1;
+    int none = value == Py_None;
+    Py_DECREF(value);
+    return none;
+}
+
+static inline int
+attribute_is_true(PyObject *object, PyObject *name)
+{
+    PyObject *value = PyObject_GetAttr(object, name);
+    if (value == NULL)
+        return -1;
+    int truth = PyObject_IsTrue(value);
+    Py_DECREF(value);
+    return truth;
+}
+
+#endif
