@@ -13,6 +13,7 @@
  */
 #include "_cshared.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -37,6 +38,13 @@ typedef struct {
     socklen_t last_length;
     PyObject *last_source;      /* (host, port) for last_address, or NULL */
     PyObject *session;          /* the RtpSession whose usual packets receive_fast takes, or NULL */
+    PyObject *session_dict;     /* its __dict__, its latch and the latch's __dict__ (see dict_get) */
+    PyObject *latch;
+    PyObject *latch_dict;
+    int family;                 /* the socket's address family */
+    PyObject *destination;      /* the last (host, port) sent to, and its address */
+    struct sockaddr_storage destination_address;
+    socklen_t destination_length;
     char *buffer;
 } Drainer;
 
@@ -68,6 +76,12 @@ Drainer_init(Drainer *self, PyObject *args, PyObject *kwargs)
     self->fd = fd;
     self->size = size;
     self->limit = limit;
+    socklen_t family_size = sizeof self->family;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &self->family, &family_size) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    Py_CLEAR(self->destination);
     Py_INCREF(handler);
     Py_XSETREF(self->handler, handler);
     Py_CLEAR(self->last_source);
@@ -81,6 +95,10 @@ Drainer_traverse(Drainer *self, visitproc visit, void *arg)
     Py_VISIT(self->handler);
     Py_VISIT(self->last_source);
     Py_VISIT(self->session);
+    Py_VISIT(self->session_dict);
+    Py_VISIT(self->latch);
+    Py_VISIT(self->latch_dict);
+    Py_VISIT(self->destination);
     return 0;
 }
 
@@ -90,6 +108,10 @@ Drainer_clear(Drainer *self)
     Py_CLEAR(self->handler);
     Py_CLEAR(self->last_source);
     Py_CLEAR(self->session);
+    Py_CLEAR(self->session_dict);
+    Py_CLEAR(self->latch);
+    Py_CLEAR(self->latch_dict);
+    Py_CLEAR(self->destination);
     return 0;
 }
 
@@ -152,11 +174,11 @@ static PyObject *rtcp_mux_name, *srtp_name, *telephone_event_pt_name, *frame_cal
 
 /* source == latch._trusted == latch.destination, as the latch's steady case compares. */
 static int
-steady_source(PyObject *latch, PyObject *source)
+steady_source(PyObject *latch, PyObject *latch_dict, PyObject *source)
 {
     PyObject *names[2] = {trusted_name, destination_name};
     for (int k = 0; k < 2; k++) {
-        PyObject *value = PyObject_GetAttr(latch, names[k]);
+        PyObject *value = dict_get(latch, latch_dict, names[k]);
         if (value == NULL)
             return -1;
         int same = value == source ? 1 : PyObject_RichCompareBool(source, value, Py_EQ);
@@ -175,20 +197,22 @@ steady_source(PyObject *latch, PyObject *source)
  * took the packet, 0 when the session's handler must (nothing was changed),
  * -1 on an error.  Every check comes before any change. */
 static int
-receive_fast(PyObject *session, PyObject *data, PyObject *source, PyObject *when)
+receive_fast(Drainer *self, PyObject *data, PyObject *source, PyObject *when)
 {
+    PyObject *session = self->session, *dict = self->session_dict, *latch = self->latch;
+    PyObject *latch_dict = self->latch_dict;
     Py_ssize_t size = PyBytes_GET_SIZE(data);
     const unsigned char *octets = (const unsigned char *)PyBytes_AS_STRING(data);
     if (size < RTP_HEADER_SIZE || octets[0] != RTP_PLAIN_FIRST_OCTET)
         return 0;
     int plain;
-    if ((plain = attribute_is_true(session, rtcp_mux_name)) != 0)
+    if ((plain = attribute_is_true(session, dict, rtcp_mux_name)) != 0)
         return plain < 0 ? -1 : 0;
     PyObject *none_needed[3] = {srtp_name, dtmf_watch_name, NULL};
     for (int k = 0; none_needed[k] != NULL; k++)
-        if ((plain = attribute_is_none(session, none_needed[k])) != 1)
+        if ((plain = attribute_is_none(session, dict, none_needed[k])) != 1)
             return plain;
-    if ((plain = attribute_is_true(session, frame_callbacks_name)) != 0)
+    if ((plain = attribute_is_true(session, dict, frame_callbacks_name)) != 0)
         return plain < 0 ? -1 : 0;
     int payload_type = octets[1] & 0x7F, marker = octets[1] >= 0x80;
     unsigned int sequence = (unsigned int)octets[2] << 8 | octets[3];
@@ -197,7 +221,7 @@ receive_fast(PyObject *session, PyObject *data, PyObject *source, PyObject *when
     unsigned long ssrc_value = (unsigned long)octets[8] << 24 | (unsigned long)octets[9] << 16
         | (unsigned long)octets[10] << 8 | octets[11];
 
-    PyObject *event = PyObject_GetAttr(session, telephone_event_pt_name);
+    PyObject *event = dict_get(session, dict, telephone_event_pt_name);
     if (event == NULL)
         return -1;
     int is_event = event != Py_None && PyLong_Check(event) && PyLong_AsLong(event) == payload_type;
@@ -206,14 +230,13 @@ receive_fast(PyObject *session, PyObject *data, PyObject *source, PyObject *when
         return 0;
 
     int result = -1;
-    PyObject *latch = NULL, *types = NULL, *type_number = NULL, *ssrc = NULL, *remote = NULL;
+    PyObject *types = NULL, *type_number = NULL, *ssrc = NULL, *remote = NULL;
     PyObject *receiver = NULL, *valid = NULL, *heard = NULL, *buffer = NULL, *payload = NULL;
     PyObject *sequence_number = NULL, *stamp = NULL;
-    if ((latch = PyObject_GetAttr(session, latch_name)) == NULL
-            || (types = PyObject_GetAttr(latch, payload_types_name)) == NULL
+    if ((types = dict_get(latch, latch_dict, payload_types_name)) == NULL
             || (type_number = PyLong_FromLong(payload_type)) == NULL
             || (ssrc = PyLong_FromUnsignedLong(ssrc_value)) == NULL
-            || (remote = PyObject_GetAttr(latch, remote_ssrc_name)) == NULL)
+            || (remote = dict_get(latch, latch_dict, remote_ssrc_name)) == NULL)
         goto done;
     if (types != Py_None) {
         int known = PySequence_Contains(types, type_number);
@@ -227,7 +250,7 @@ receive_fast(PyObject *session, PyObject *data, PyObject *source, PyObject *when
         result = same;
         goto done;
     }
-    if ((same = steady_source(latch, source)) != 1) {
+    if ((same = steady_source(latch, latch_dict, source)) != 1) {
         result = same;
         goto done;
     }
@@ -235,7 +258,7 @@ receive_fast(PyObject *session, PyObject *data, PyObject *source, PyObject *when
      * scheduler's table of sources heard, the jitter buffer. */
     if ((sequence_number = PyLong_FromUnsignedLong(sequence)) == NULL
             || (stamp = PyLong_FromUnsignedLong(timestamp)) == NULL
-            || (receiver = PyObject_GetAttr(session, receiver_name)) == NULL)
+            || (receiver = dict_get(session, dict, receiver_name)) == NULL)
         goto done;
     PyObject *payload_size = PyLong_FromSsize_t(size - RTP_HEADER_SIZE);
     if (payload_size == NULL)
@@ -243,14 +266,14 @@ receive_fast(PyObject *session, PyObject *data, PyObject *source, PyObject *when
     PyObject *on_packet_args[7] = {receiver, sequence_number, stamp, when, type_number, payload_size, ssrc};
     valid = PyObject_VectorcallMethod(on_packet_name, on_packet_args, 4, on_packet_keywords);
     Py_DECREF(payload_size);
-    if (valid == NULL || (heard = PyObject_GetAttr(session, rtp_heard_name)) == NULL
+    if (valid == NULL || (heard = dict_get(session, dict, rtp_heard_name)) == NULL
             || PyObject_SetItem(heard, ssrc, when) < 0)
         goto done;
     int accepted = PyObject_IsTrue(valid);
     if (accepted < 0)
         goto done;
     if (accepted) {
-        if ((buffer = PyObject_GetAttr(session, jitter_buffer_name)) == NULL)
+        if ((buffer = dict_get(session, dict, jitter_buffer_name)) == NULL)
             goto done;
         if (buffer != Py_None) {
             payload = PyBytes_FromStringAndSize((const char *)octets + RTP_HEADER_SIZE, size - RTP_HEADER_SIZE);
@@ -265,7 +288,6 @@ receive_fast(PyObject *session, PyObject *data, PyObject *source, PyObject *when
     }
     result = 1;
 done:
-    Py_XDECREF(latch);
     Py_XDECREF(types);
     Py_XDECREF(type_number);
     Py_XDECREF(ssrc);
@@ -285,7 +307,7 @@ static int
 Drainer_deliver(Drainer *self, PyObject *data, PyObject *source, PyObject *when)
 {
     if (self->session != NULL) {
-        int taken = receive_fast(self->session, data, source, when);
+        int taken = receive_fast(self, data, source, when);
         if (taken != 0)
             return taken < 0 ? -1 : 0;
     }
@@ -301,7 +323,20 @@ Drainer_deliver(Drainer *self, PyObject *data, PyObject *source, PyObject *when)
 static PyObject *
 Drainer_set_session(Drainer *self, PyObject *session)
 {
+    PyObject *dict = NULL, *latch = NULL, *latch_dict = NULL;
+    if (session != Py_None) {
+        if ((dict = PyObject_GenericGetDict(session, NULL)) == NULL
+                || (latch = PyObject_GetAttr(session, latch_name)) == NULL
+                || (latch_dict = PyObject_GenericGetDict(latch, NULL)) == NULL) {
+            Py_XDECREF(dict);
+            Py_XDECREF(latch);
+            return NULL;
+        }
+    }
     Py_XSETREF(self->session, session == Py_None ? NULL : Py_NewRef(session));
+    Py_XSETREF(self->session_dict, dict);
+    Py_XSETREF(self->latch, latch);
+    Py_XSETREF(self->latch_dict, latch_dict);
     Py_RETURN_NONE;
 }
 
@@ -395,9 +430,87 @@ Drainer_drain(Drainer *self, PyObject *poller)
     return PyLong_FromLong(count);
 }
 
+/* The address of (host, port), an IP literal of the socket's family, as
+ * ticker._check_literal and socket.sendto take it; 0, or -1 with an error. */
+static int
+Drainer_address(Drainer *self, PyObject *destination)
+{
+    if (!PyTuple_Check(destination) || PyTuple_GET_SIZE(destination) < 2
+            || !PyUnicode_Check(PyTuple_GET_ITEM(destination, 0))) {
+        PyErr_SetString(PyExc_TypeError, "sendto() needs a (host, port) tuple");
+        return -1;
+    }
+    PyObject *host = PyTuple_GET_ITEM(destination, 0);
+    long port = PyLong_AsLong(PyTuple_GET_ITEM(destination, 1));
+    if (port == -1 && PyErr_Occurred())
+        return -1;
+    if (port < 0 || port > 65535) {
+        PyErr_SetString(PyExc_OverflowError, "sendto(): port must be 0-65535.");
+        return -1;
+    }
+    const char *text = PyUnicode_AsUTF8(host);
+    if (text == NULL)
+        return -1;
+    struct sockaddr_storage address;
+    memset(&address, 0, sizeof address);
+    socklen_t length;
+    int parsed;
+    if (self->family == AF_INET) {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&address;
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        parsed = inet_pton(AF_INET, text, &in4->sin_addr);
+        length = sizeof *in4;
+    }
+    else if (self->family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&address;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        parsed = inet_pton(AF_INET6, text, &in6->sin6_addr);
+        length = sizeof *in6;
+    }
+    else
+        parsed = 0, length = 0;
+    if (parsed != 1) {  /* a host name (sendto would resolve it, blocking) or the wrong family */
+        PyErr_Format(PyExc_OSError, "%R is not an IP address of the socket's family", host);
+        return -1;
+    }
+    memcpy(&self->destination_address, &address, length);
+    self->destination_length = length;
+    Py_XSETREF(self->destination, Py_NewRef(destination));
+    return 0;
+}
+
+/* sendto(data, (host, port)): ticker.DatagramPoller.sendto (the reference). */
+static PyObject *
+Drainer_sendto(Drainer *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "sendto(data, (host, port))");
+        return NULL;
+    }
+    PyObject *destination = args[1];
+    if (destination != self->destination) {
+        int same = self->destination != NULL ? PyObject_RichCompareBool(destination, self->destination, Py_EQ) : 0;
+        if (same < 0 || (!same && Drainer_address(self, destination) < 0))
+            return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    ssize_t sent = sendto(self->fd, view.buf, (size_t)view.len, 0,
+                          (const struct sockaddr *)&self->destination_address, self->destination_length);
+    PyBuffer_Release(&view);
+    if (sent < 0)
+        return PyErr_SetFromErrno(PyExc_OSError);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Drainer_methods[] = {
     {"drain", (PyCFunction)Drainer_drain, METH_O,
      "drain(poller) -> count | (count, data, source) | (count, None, errno)"},
+    {"sendto", (PyCFunction)(void (*)(void))Drainer_sendto, METH_FASTCALL,
+     "sendto(data, (host, port)): one datagram to an IP literal of the socket's family"},
     {"set_session", (PyCFunction)Drainer_set_session, METH_O,
      "set_session(session or None): take the session's usual RTP packets in C"},
     {"deliver", (PyCFunction)(void (*)(void))Drainer_deliver_method, METH_FASTCALL,

@@ -33,11 +33,26 @@ restore_exception(PyObject *error)
     PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(error)), error, PyException_GetTraceback(error));
 #endif
 }
+/* object.name for a plain instance attribute, read from ``dict``, the
+ * object's __dict__ (cached by the caller: a dict lookup instead of
+ * getattr's walk through the type).  When the dict lacks the name (a class
+ * attribute, a property), getattr.  New reference, or NULL with an error. */
+static inline PyObject *
+dict_get(PyObject *object, PyObject *dict, PyObject *name)
+{
+    PyObject *value = PyDict_GetItemWithError(dict, name);
+    if (value != NULL)
+        return Py_NewRef(value);
+    if (PyErr_Occurred())
+        return NULL;
+    return PyObject_GetAttr(object, name);
+}
+
 /* An attribute that must be None (1), is something else (0), or failed (-1). */
 static inline int
-attribute_is_none(PyObject *object, PyObject *name)
+attribute_is_none(PyObject *object, PyObject *dict, PyObject *name)
 {
-    PyObject *value = PyObject_GetAttr(object, name);
+    PyObject *value = dict_get(object, dict, name);
     if (value == NULL)
         return -1;
     int none = value == Py_None;
@@ -46,9 +61,9 @@ attribute_is_none(PyObject *object, PyObject *name)
 }
 
 static inline int
-attribute_is_true(PyObject *object, PyObject *name)
+attribute_is_true(PyObject *object, PyObject *dict, PyObject *name)
 {
-    PyObject *value = PyObject_GetAttr(object, name);
+    PyObject *value = dict_get(object, dict, name);
     if (value == NULL)
         return -1;
     int truth = PyObject_IsTrue(value);

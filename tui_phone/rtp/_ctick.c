@@ -202,6 +202,9 @@ static PyType_Spec PacerCore_spec = {
 typedef struct {
     PyObject_HEAD
     PyObject *session;
+    PyObject *dict;        /* its __dict__, its latch and the latch's __dict__ (see dict_get) */
+    PyObject *latch;
+    PyObject *latch_dict;
 } SendTick;
 
 static PyObject *send_call_name, *poller_name, *drain_name, *sender_name, *source_name, *sending_name,
@@ -219,7 +222,17 @@ SendTick_init(SendTick *self, PyObject *args, PyObject *kwargs)
     }
     if (!PyArg_ParseTuple(args, "O:SendTick", &session))
         return -1;
+    PyObject *dict = PyObject_GenericGetDict(session, NULL), *latch = NULL, *latch_dict = NULL;
+    if (dict == NULL || (latch = PyObject_GetAttr(session, latch_name)) == NULL
+            || (latch_dict = PyObject_GenericGetDict(latch, NULL)) == NULL) {
+        Py_XDECREF(dict);
+        Py_XDECREF(latch);
+        return -1;
+    }
     Py_XSETREF(self->session, Py_NewRef(session));
+    Py_XSETREF(self->dict, dict);
+    Py_XSETREF(self->latch, latch);
+    Py_XSETREF(self->latch_dict, latch_dict);
     return 0;
 }
 
@@ -227,6 +240,9 @@ static int
 SendTick_traverse(SendTick *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->session);
+    Py_VISIT(self->dict);
+    Py_VISIT(self->latch);
+    Py_VISIT(self->latch_dict);
     Py_VISIT(Py_TYPE(self));
     return 0;
 }
@@ -235,6 +251,9 @@ static int
 SendTick_clear(SendTick *self)
 {
     Py_CLEAR(self->session);
+    Py_CLEAR(self->dict);
+    Py_CLEAR(self->latch);
+    Py_CLEAR(self->latch_dict);
     return 0;
 }
 
@@ -294,14 +313,14 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"pace_now", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:SendTick", keywords, &pace_now))
         return NULL;
-    PyObject *session = self->session;
-    if (PyObject_SetAttr(session, send_call_name, Py_None) < 0)
+    PyObject *session = self->session, *dict = self->dict;
+    if (PyDict_SetItem(dict, send_call_name, Py_None) < 0)
         return NULL;
     PyObject *result = NULL;
     PyObject *poller = NULL, *sender = NULL, *source = NULL, *reactor = NULL, *now = NULL, *pace = NULL;
-    PyObject *datagrams = NULL, *port = NULL, *latch = NULL, *destination = NULL, *srtp = NULL, *stats = NULL;
+    PyObject *datagrams = NULL, *port = NULL, *destination = NULL, *srtp = NULL, *stats = NULL;
     PyObject *iterator = NULL, *item = NULL;
-    if ((poller = PyObject_GetAttr(session, poller_name)) == NULL)
+    if ((poller = dict_get(session, dict, poller_name)) == NULL)
         goto done;
     if (poller != Py_None) {  /* what arrived since the last tick (ticker.py says why) */
         PyObject *drained = call_method0(poller, drain_name);
@@ -309,23 +328,23 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
             goto done;
         Py_DECREF(drained);
     }
-    if ((sender = PyObject_GetAttr(session, sender_name)) == NULL
-            || (source = PyObject_GetAttr(session, source_name)) == NULL)
+    if ((sender = dict_get(session, dict, sender_name)) == NULL
+            || (source = dict_get(session, dict, source_name)) == NULL)
         goto done;
-    int sending = attribute_is_true(session, sending_name);
+    int sending = attribute_is_true(session, dict, sending_name);
     if (sending < 0)
         goto done;
     if (sender == Py_None || source == Py_None || !sending) {
         result = Py_NewRef(Py_None);
         goto done;
     }
-    if ((reactor = PyObject_GetAttr(session, reactor_name)) == NULL
+    if ((reactor = dict_get(session, dict, reactor_name)) == NULL
             || (now = call_method0(reactor, seconds_name)) == NULL)  /* wall clock: SR NTP timestamps */
         goto done;
     if (pace_now != Py_None)
         pace = Py_NewRef(pace_now);
     else {
-        PyObject *pacer = PyObject_GetAttr(session, pacer_name);
+        PyObject *pacer = dict_get(session, dict, pacer_name);
         if (pacer == NULL)
             goto done;
         pace = call_method0(pacer, now_name);
@@ -337,16 +356,15 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
     datagrams = PyObject_VectorcallMethod(datagrams_name, datagrams_args, 3, NULL);
     if (datagrams == NULL) {  /* as LoopingCall did: an error stops the loop */
         PyObject *error = take_exception();
-        if (PyObject_SetAttr(session, sending_name, Py_False) < 0)
+        if (PyDict_SetItem(dict, sending_name, Py_False) < 0)
             PyErr_WriteUnraisable(session);
         restore_exception(error);
         goto done;
     }
     Py_CLEAR(poller);
-    if ((port = PyObject_GetAttr(session, rtp_port_name)) == NULL
-            || (latch = PyObject_GetAttr(session, latch_name)) == NULL
-            || (destination = PyObject_GetAttr(latch, destination_name)) == NULL
-            || (poller = PyObject_GetAttr(session, poller_name)) == NULL
+    if ((port = dict_get(session, dict, rtp_port_name)) == NULL
+            || (destination = dict_get(self->latch, self->latch_dict, destination_name)) == NULL
+            || (poller = dict_get(session, dict, poller_name)) == NULL
             || (iterator = PyObject_GetIter(datagrams)) == NULL)
         goto done;
     while ((item = PyIter_Next(iterator)) != NULL) {
@@ -362,28 +380,28 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
             Py_CLEAR(item);
             continue;
         }
-        Py_XSETREF(srtp, PyObject_GetAttr(session, srtp_name));
+        Py_XSETREF(srtp, dict_get(session, dict, srtp_name));
         if (srtp == NULL)
             goto done;
         int sent = send_one(session, poller, srtp, port, data, destination);
         if (sent < 0)
             goto done;
         if (sent) {
-            if (stats == NULL && (stats = PyObject_GetAttr(session, sender_stats_name)) == NULL)
+            if (stats == NULL && (stats = dict_get(session, dict, sender_stats_name)) == NULL)
                 goto done;
             PyObject *stats_args[4] = {stats, timestamp, size, now};
             PyObject *counted = PyObject_VectorcallMethod(on_packet_sent_name, stats_args, 4, NULL);
             if (counted == NULL)
                 goto done;
             Py_DECREF(counted);
-            if (PyObject_SetAttr(session, rtp_sent_at_name, now) < 0)
+            if (PyDict_SetItem(dict, rtp_sent_at_name, now) < 0)
                 goto done;
         }
         Py_CLEAR(item);
     }
     if (PyErr_Occurred())
         goto done;
-    int watching = attribute_is_none(session, dtmf_watch_name);
+    int watching = attribute_is_none(session, dict, dtmf_watch_name);
     if (watching < 0)
         goto done;
     if (!watching) {
@@ -394,18 +412,18 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
         Py_DECREF(watched);
     }
     /* (the source or a callback may have stopped or restarted sending) */
-    if ((sending = attribute_is_true(session, sending_name)) < 0)
+    if ((sending = attribute_is_true(session, dict, sending_name)) < 0)
         goto done;
     if (sending) {
-        PyObject *current = PyObject_GetAttr(session, sender_name);
+        PyObject *current = dict_get(session, dict, sender_name);
         if (current == NULL)
             goto done;
         Py_DECREF(current);
-        int idle = attribute_is_none(session, send_call_name);
+        int idle = attribute_is_none(session, dict, send_call_name);
         if (idle < 0)
             goto done;
         if (current == sender && idle) {
-            PyObject *pacer = PyObject_GetAttr(session, pacer_name), *due = NULL, *ptime = NULL, *call = NULL;
+            PyObject *pacer = dict_get(session, dict, pacer_name), *due = NULL, *ptime = NULL, *call = NULL;
             if (pacer != NULL && (due = PyObject_GetAttr(sender, next_due_name)) != NULL
                     && (ptime = PyObject_GetAttr(sender, ptime_name)) != NULL) {
                 PyObject *call_args[4] = {pacer, due, (PyObject *)self, ptime};
@@ -416,7 +434,7 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
             Py_XDECREF(ptime);
             if (call == NULL)
                 goto done;
-            int stored = PyObject_SetAttr(session, send_call_name, call);
+            int stored = PyDict_SetItem(dict, send_call_name, call);
             Py_DECREF(call);
             if (stored < 0)
                 goto done;
@@ -432,7 +450,6 @@ done:
     Py_XDECREF(pace);
     Py_XDECREF(datagrams);
     Py_XDECREF(port);
-    Py_XDECREF(latch);
     Py_XDECREF(destination);
     Py_XDECREF(srtp);
     Py_XDECREF(stats);

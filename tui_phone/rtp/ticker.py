@@ -384,6 +384,8 @@ class DatagramPoller:
         self._drainer = (
             Drainer(self._fileno, handler, max_datagram, MAX_DATAGRAMS_PER_TICK) if Drainer is not None else None
         )
+        if self._drainer is not None:  # (the method below is the reference)
+            self.sendto = self._drainer.sendto  # type: ignore[method-assign]
 
     @classmethod
     def attach(cls, port: Any, handler: ArrivalHandler, max_datagram: int) -> DatagramPoller | None:
@@ -473,7 +475,11 @@ class DatagramPoller:
         return MAX_DATAGRAMS_PER_TICK
 
     def sendto(self, data: bytes, destination: Address) -> None:
-        """Send one datagram to an IP literal (raises OSError as the socket does)."""
+        """Send one datagram to an IP literal (raises OSError as the socket does).
+
+        With the C drainer built, each poller's ``sendto`` is the drainer's,
+        which does the same with the destination's address kept from the last
+        datagram (no parsing of the address on every ptime)."""
         if destination != self._checked:
             _check_literal(destination[0], self._socket.family)
             self._checked = destination

@@ -87,6 +87,7 @@ def attach(implementation: str) -> Attach:
         assert poller is not None
         if implementation == "python":
             poller._drainer = None
+            poller.__dict__.pop("sendto", None)  # the C drainer's, set on the poller
         else:
             assert poller._drainer is not None
         return poller, received
@@ -230,6 +231,31 @@ def test_sendto_sends_to_an_ip_literal_and_refuses_a_host_name(attach: Attach, p
         poller.sendto(b"hello", ("localhost", 9))
     with pytest.raises(OSError, match="'::1' is not an IP address"):
         poller.sendto(b"hello", ("::1", 9))
+    with pytest.raises(OverflowError):
+        poller.sendto(b"hello", (HOST, 70000))
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.bind((HOST, 0))
+    try:  # the same destination again (kept), another one, back to the first, a bytes-like payload
+        for target, data in ((peer, b"again"), (other, b"other"), (peer, bytearray(b"back"))):
+            poller.sendto(data, target.getsockname())
+            assert target.recvfrom(100) == (bytes(data), port.address)
+    finally:
+        other.close()
+
+
+def test_sendto_over_ipv6(attach: Attach) -> None:
+    port = StandInPort(socket.AF_INET6, "::1")
+    receiver = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        receiver.bind(("::1", 0))
+        poller, _ = attach(port)
+        poller.sendto(b"six", ("::1", receiver.getsockname()[1]))
+        assert receiver.recvfrom(100)[0] == b"six"
+        with pytest.raises(OSError, match="'127.0.0.1' is not an IP address"):
+            poller.sendto(b"four", (HOST, 9))
+    finally:
+        receiver.close()
+        port.socket.close()
 
 
 def test_reactor_pacer_sets_a_delayed_call_a_hair_before_the_due_time() -> None:
