@@ -353,16 +353,23 @@ Drainer_deliver_method(Drainer *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* drain(poller): read what waits on the socket (up to the limit) and hand
- * each datagram to the handler while poller.polling stays true.
- *
- * Returns the number handed over; or (count, data, source) when a datagram
- * came without its kernel timestamp (not handed over: the caller decides);
- * or (count, None, errno) when the read failed with anything but EAGAIN or
- * EINTR (an ICMP error queued on the socket, a closed socket). */
+/* drain(poller): ticker.DatagramPoller.drain (the reference): read what
+ * waits on the socket (up to the limit) and hand each datagram to the
+ * handler while poller.polling stays true; returns the number handed over.
+ * A datagram without its kernel timestamp, or a read failing with anything
+ * but EAGAIN or EINTR (an ICMP error queued on the socket, a closed socket),
+ * ends the drain with poller._drain_ended(count, data or None, source or
+ * errno), which returns the count. */
 static PyObject *
 Drainer_drain(Drainer *self, PyObject *poller)
 {
+    PyObject *polling_now = PyObject_GetAttr(poller, polling_name);
+    if (polling_now == NULL)
+        return NULL;
+    int polling = PyObject_IsTrue(polling_now);
+    Py_DECREF(polling_now);
+    if (polling <= 0)
+        return polling < 0 ? NULL : PyLong_FromLong(0);
     union {
         char space[CMSG_SPACE(sizeof(struct timespec))];
         struct cmsghdr align;
@@ -380,7 +387,7 @@ Drainer_drain(Drainer *self, PyObject *poller)
         if (length < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 break;
-            return Py_BuildValue("(iOi)", count, Py_None, errno);
+            return PyObject_CallMethod(poller, "_drain_ended", "iOi", count, Py_None, errno);
         }
         double arrival = -1.0;
         for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header != NULL;
@@ -401,8 +408,10 @@ Drainer_drain(Drainer *self, PyObject *poller)
             return NULL;
         }
         if (arrival < 0.0) {
-            PyObject *result = Py_BuildValue("(iNN)", count, data, source);
-            return result;
+            PyObject *ended = PyObject_CallMethod(poller, "_drain_ended", "iOO", count, data, source);
+            Py_DECREF(data);
+            Py_DECREF(source);
+            return ended;
         }
         PyObject *when = PyFloat_FromDouble(arrival);
         if (when == NULL) {
@@ -508,7 +517,7 @@ Drainer_sendto(Drainer *self, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef Drainer_methods[] = {
     {"drain", (PyCFunction)Drainer_drain, METH_O,
-     "drain(poller) -> count | (count, data, source) | (count, None, errno)"},
+     "drain(poller) -> the number of datagrams handed over"},
     {"sendto", (PyCFunction)(void (*)(void))Drainer_sendto, METH_FASTCALL,
      "sendto(data, (host, port)): one datagram to an IP literal of the socket's family"},
     {"set_session", (PyCFunction)Drainer_set_session, METH_O,

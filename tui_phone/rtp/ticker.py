@@ -384,7 +384,8 @@ class DatagramPoller:
         self._drainer = (
             Drainer(self._fileno, handler, max_datagram, MAX_DATAGRAMS_PER_TICK) if Drainer is not None else None
         )
-        if self._drainer is not None:  # (the method below is the reference)
+        if self._drainer is not None:  # (the methods below are the reference)
+            self.drain = functools.partial(self._drainer.drain, self)  # type: ignore[method-assign]
             self.sendto = self._drainer.sendto  # type: ignore[method-assign]
 
     @classmethod
@@ -420,18 +421,11 @@ class DatagramPoller:
         if self._drainer is not None:
             self._drainer.set_session(None)  # (the session holds this poller)
 
-    def drain(self) -> int:
-        """Read and hand over every datagram waiting (up to the per-tick bound)."""
-        if not self.polling:
-            return 0
-        drainer = self._drainer
-        if drainer is None:
-            return self.drain_in_python()
-        outcome = drainer.drain(self)
-        if outcome.__class__ is int:
-            return outcome
-        count, data, detail = outcome
-        if data is None:  # as the Python loop's OSError
+    def _drain_ended(self, count: int, data: bytes | None, detail: Any) -> int:
+        """How the C drainer's drain ends a drain that met the unusual: a read
+        error (``data`` None, ``detail`` its errno) or a datagram without its
+        kernel timestamp (``detail`` its source); as the Python loop does."""
+        if data is None:
             log.debug("RTP socket read failed: %s", os.strerror(detail))
             return count
         log.info("RTP datagram without a kernel timestamp: the reactor reads RTP again")
@@ -439,8 +433,11 @@ class DatagramPoller:
         self._handler(data, detail, None)
         return count + 1
 
-    def drain_in_python(self) -> int:
-        """:meth:`drain` in Python: the reference for the C one, and the fallback."""
+    def drain(self) -> int:
+        """Read and hand over every datagram waiting (up to the per-tick bound).
+
+        With the C drainer built, each poller's ``drain`` is the drainer's,
+        which does the same reads (see ``_crecv.c``); this is the reference."""
         if not self.polling:
             return 0
         recvmsg, handler, space, size = self._recvmsg, self._handler, self._space, self._max_datagram

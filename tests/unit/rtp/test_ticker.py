@@ -87,7 +87,8 @@ def attach(implementation: str) -> Attach:
         assert poller is not None
         if implementation == "python":
             poller._drainer = None
-            poller.__dict__.pop("sendto", None)  # the C drainer's, set on the poller
+            poller.__dict__.pop("drain", None)  # the C drainer's, set on the poller
+            poller.__dict__.pop("sendto", None)
         else:
             assert poller._drainer is not None
         return poller, received
@@ -214,6 +215,7 @@ def test_the_c_drainer_hands_over_what_the_python_loop_does(port: StandInPort, p
         assert poller is not None
         if not use_c:
             poller._drainer = None
+            del poller.drain  # (the C drainer's, set on the poller)
         for size in (0, 1, 12, 172, 2048, 3000):
             peer.sendto(bytes(range(256)) * (size // 256) + bytes(size % 256), port.address)
         assert poller.drain() == 6
