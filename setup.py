@@ -1,7 +1,8 @@
 """Build the optional C speed-ups of the RTP hot path (metadata lives in pyproject.toml).
 
-Each ``tui_phone/rtp/_c*.c`` file is one extension module next to the pure
-Python module it speeds up.  They are optional: without a C compiler (or the
+Each ``tui_phone/<package>/_c*.c`` file (the RTP hot path in ``rtp/``, G.711
+encoding in ``audio/``) is one extension module next to the Python module it
+speeds up.  They are optional: without a C compiler (or the
 Python headers) the install still succeeds and the phone runs the Python
 paths, which stay the reference the C ones are tested against.
 
@@ -18,7 +19,7 @@ from pathlib import Path
 from setuptools import Extension, setup
 
 HERE = Path(__file__).parent
-SPEEDUPS = sorted((HERE / "tui_phone" / "rtp").glob("_c*.c"))
+SPEEDUPS = sorted((HERE / "tui_phone").glob("*/_c*.c"))
 HEADERS = sorted((HERE / "tui_phone" / "rtp").glob("_c*.h"))
 
 
@@ -30,7 +31,7 @@ def digest(source: Path) -> str:
 setup(
     ext_modules=[
         Extension(
-            f"tui_phone.rtp.{source.stem}",
+            f"tui_phone.{source.parent.name}.{source.stem}",
             [str(source.relative_to(HERE))],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"],
             define_macros=[("SOURCE_DIGEST", f'"{digest(source)}"')],
