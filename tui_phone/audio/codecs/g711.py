@@ -30,7 +30,7 @@ PT_PCMA = 8
 @functools.cache
 def _table(convert: Callable[[bytes, int], bytes]) -> bytes:
     """``convert`` of every 16-bit sample value, indexed by the value as unsigned."""
-    values = array.array("h", [u - 0x10000 if u >= 0x8000 else u for u in range(0x10000)])
+    values = array.array("h", range(0x8000)) + array.array("h", range(-0x8000, 0))  # 0..0xFFFF as int16
     return convert(values.tobytes(), SAMPLE_WIDTH)
 
 
