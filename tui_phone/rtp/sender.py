@@ -107,7 +107,6 @@ class _PySenderCore:
         return self._datagrams_general(now, source)
 
 
-
 try:  # the C core (setup.py; optional)
     from ._csender import SenderCore as _SenderCore
 except ImportError:  # no compiler at install: the Python core
