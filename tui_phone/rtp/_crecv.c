@@ -426,11 +426,11 @@ Drainer_drain(Drainer *self, PyObject *poller)
         if (delivered < 0)
             return NULL;
         count++;
-        PyObject *polling = PyObject_GetAttr(poller, polling_name);
-        if (polling == NULL)
+        PyObject *polling_after = PyObject_GetAttr(poller, polling_name);
+        if (polling_after == NULL)
             return NULL;
-        int still = PyObject_IsTrue(polling);
-        Py_DECREF(polling);
+        int still = PyObject_IsTrue(polling_after);
+        Py_DECREF(polling_after);
         if (still < 0)
             return NULL;
         if (!still)
