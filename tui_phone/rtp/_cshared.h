@@ -28,7 +28,7 @@ static inline void
 restore_exception(PyObject *error)
 {
 #if PY_VERSION_HEX >= 0x030C0000
-    restore_exception(error);
+    PyErr_SetRaisedException(error);
 #else
     PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(error)), error, PyException_GetTraceback(error));
 #endif
