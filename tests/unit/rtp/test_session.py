@@ -234,6 +234,26 @@ def test_stopping_from_the_frame_source_ends_the_loop() -> None:
     assert len(_sent_rtp(net, session)) == 3
 
 
+def test_a_failing_frame_source_stops_the_stream_and_raises() -> None:
+    """As LoopingCall did: the error reaches the tick's caller (the pacer logs it), and no timer is left."""
+    net = Network()
+    session = _session(net)
+    session.set_remote(("127.0.0.1", 40000))
+    frames = _frames()
+
+    def source() -> bytes:
+        if len(_sent_rtp(net, session)) == 2:
+            raise RuntimeError("capture device gone")
+        return frames()
+
+    session.start_sending(source, 0, 8000, 160, 20)
+    with pytest.raises(RuntimeError, match="^capture device gone$"):
+        net.run_for(0.2)
+    assert not session.sending
+    assert all(c.func != session._tick for c in net.getDelayedCalls())
+    assert len(_sent_rtp(net, session)) == 2
+
+
 class FakeAsyncioLoop:
     """What the pacer uses of an asyncio loop: its clock and call_at."""
 
