@@ -37,10 +37,7 @@ typedef struct {
     struct sockaddr_storage last_address;
     socklen_t last_length;
     PyObject *last_source;      /* (host, port) for last_address, or NULL */
-    PyObject *session;          /* the RtpSession whose usual packets receive_fast takes, or NULL */
-    PyObject *session_dict;     /* its __dict__, its latch and the latch's __dict__ (see dict_get) */
-    PyObject *latch;
-    PyObject *latch_dict;
+    SessionView view;           /* the RtpSession whose usual packets receive_fast takes (session NULL: none) */
     int family;                 /* the socket's address family */
     PyObject *destination;      /* the last (host, port) sent to, and its address */
     struct sockaddr_storage destination_address;
@@ -94,12 +91,8 @@ Drainer_traverse(Drainer *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->handler);
     Py_VISIT(self->last_source);
-    Py_VISIT(self->session);
-    Py_VISIT(self->session_dict);
-    Py_VISIT(self->latch);
-    Py_VISIT(self->latch_dict);
     Py_VISIT(self->destination);
-    return 0;
+    return session_view_traverse(&self->view, visit, arg);
 }
 
 static int
@@ -107,10 +100,7 @@ Drainer_clear(Drainer *self)
 {
     Py_CLEAR(self->handler);
     Py_CLEAR(self->last_source);
-    Py_CLEAR(self->session);
-    Py_CLEAR(self->session_dict);
-    Py_CLEAR(self->latch);
-    Py_CLEAR(self->latch_dict);
+    session_view_clear(&self->view);
     Py_CLEAR(self->destination);
     return 0;
 }
@@ -199,8 +189,8 @@ steady_source(PyObject *latch, PyObject *latch_dict, PyObject *source)
 static int
 receive_fast(Drainer *self, PyObject *data, PyObject *source, PyObject *when)
 {
-    PyObject *session = self->session, *dict = self->session_dict, *latch = self->latch;
-    PyObject *latch_dict = self->latch_dict;
+    PyObject *session = self->view.session, *dict = self->view.dict, *latch = self->view.latch;
+    PyObject *latch_dict = self->view.latch_dict;
     Py_ssize_t size = PyBytes_GET_SIZE(data);
     const unsigned char *octets = (const unsigned char *)PyBytes_AS_STRING(data);
     if (size < RTP_HEADER_SIZE || octets[0] != RTP_PLAIN_FIRST_OCTET)
@@ -306,7 +296,7 @@ done:
 static int
 Drainer_deliver(Drainer *self, PyObject *data, PyObject *source, PyObject *when)
 {
-    if (self->session != NULL) {
+    if (self->view.session != NULL) {
         int taken = receive_fast(self, data, source, when);
         if (taken != 0)
             return taken < 0 ? -1 : 0;
@@ -323,20 +313,8 @@ Drainer_deliver(Drainer *self, PyObject *data, PyObject *source, PyObject *when)
 static PyObject *
 Drainer_set_session(Drainer *self, PyObject *session)
 {
-    PyObject *dict = NULL, *latch = NULL, *latch_dict = NULL;
-    if (session != Py_None) {
-        if ((dict = PyObject_GenericGetDict(session, NULL)) == NULL
-                || (latch = PyObject_GetAttr(session, latch_name)) == NULL
-                || (latch_dict = PyObject_GenericGetDict(latch, NULL)) == NULL) {
-            Py_XDECREF(dict);
-            Py_XDECREF(latch);
-            return NULL;
-        }
-    }
-    Py_XSETREF(self->session, session == Py_None ? NULL : Py_NewRef(session));
-    Py_XSETREF(self->session_dict, dict);
-    Py_XSETREF(self->latch, latch);
-    Py_XSETREF(self->latch_dict, latch_dict);
+    if (session_view_set(&self->view, session, latch_name) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 

@@ -71,4 +71,56 @@ attribute_is_true(PyObject *object, PyObject *dict, PyObject *name)
     return truth;
 }
 
+
+/* An RtpSession as the C tick reads it: the session, its __dict__, its
+ * latch and the latch's __dict__ (for dict_get), taken once. */
+typedef struct {
+    PyObject *session;
+    PyObject *dict;
+    PyObject *latch;
+    PyObject *latch_dict;
+} SessionView;
+
+static inline void
+session_view_clear(SessionView *view)
+{
+    Py_CLEAR(view->session);
+    Py_CLEAR(view->dict);
+    Py_CLEAR(view->latch);
+    Py_CLEAR(view->latch_dict);
+}
+
+/* View ``session`` (its latch is the attribute ``latch_name``); 0, or -1
+ * with an error and the view unchanged.  None clears the view. */
+static inline int
+session_view_set(SessionView *view, PyObject *session, PyObject *latch_name)
+{
+    if (session == Py_None) {
+        session_view_clear(view);
+        return 0;
+    }
+    PyObject *dict = PyObject_GenericGetDict(session, NULL), *latch = NULL, *latch_dict = NULL;
+    if (dict == NULL || (latch = PyObject_GetAttr(session, latch_name)) == NULL
+            || (latch_dict = PyObject_GenericGetDict(latch, NULL)) == NULL) {
+        Py_XDECREF(dict);
+        Py_XDECREF(latch);
+        return -1;
+    }
+    Py_XSETREF(view->session, Py_NewRef(session));
+    Py_XSETREF(view->dict, dict);
+    Py_XSETREF(view->latch, latch);
+    Py_XSETREF(view->latch_dict, latch_dict);
+    return 0;
+}
+
+static inline int
+session_view_traverse(SessionView *view, visitproc visit, void *arg)
+{
+    Py_VISIT(view->session);
+    Py_VISIT(view->dict);
+    Py_VISIT(view->latch);
+    Py_VISIT(view->latch_dict);
+    return 0;
+}
+
 #endif

@@ -201,10 +201,7 @@ static PyType_Spec PacerCore_spec = {
 
 typedef struct {
     PyObject_HEAD
-    PyObject *session;
-    PyObject *dict;        /* its __dict__, its latch and the latch's __dict__ (see dict_get) */
-    PyObject *latch;
-    PyObject *latch_dict;
+    SessionView view;
 } SendTick;
 
 static PyObject *send_call_name, *poller_name, *drain_name, *sender_name, *source_name, *sending_name,
@@ -222,38 +219,26 @@ SendTick_init(SendTick *self, PyObject *args, PyObject *kwargs)
     }
     if (!PyArg_ParseTuple(args, "O:SendTick", &session))
         return -1;
-    PyObject *dict = PyObject_GenericGetDict(session, NULL), *latch = NULL, *latch_dict = NULL;
-    if (dict == NULL || (latch = PyObject_GetAttr(session, latch_name)) == NULL
-            || (latch_dict = PyObject_GenericGetDict(latch, NULL)) == NULL) {
-        Py_XDECREF(dict);
-        Py_XDECREF(latch);
+    if (session == Py_None) {
+        PyErr_SetString(PyExc_TypeError, "SendTick needs a session");
         return -1;
     }
-    Py_XSETREF(self->session, Py_NewRef(session));
-    Py_XSETREF(self->dict, dict);
-    Py_XSETREF(self->latch, latch);
-    Py_XSETREF(self->latch_dict, latch_dict);
+    if (session_view_set(&self->view, session, latch_name) < 0)
+        return -1;
     return 0;
 }
 
 static int
 SendTick_traverse(SendTick *self, visitproc visit, void *arg)
 {
-    Py_VISIT(self->session);
-    Py_VISIT(self->dict);
-    Py_VISIT(self->latch);
-    Py_VISIT(self->latch_dict);
     Py_VISIT(Py_TYPE(self));
-    return 0;
+    return session_view_traverse(&self->view, visit, arg);
 }
 
 static int
 SendTick_clear(SendTick *self)
 {
-    Py_CLEAR(self->session);
-    Py_CLEAR(self->dict);
-    Py_CLEAR(self->latch);
-    Py_CLEAR(self->latch_dict);
+    session_view_clear(&self->view);
     return 0;
 }
 
@@ -265,12 +250,6 @@ SendTick_dealloc(SendTick *self)
     SendTick_clear(self);
     type->tp_free((PyObject *)self);
     Py_DECREF(type);
-}
-
-static PyObject *
-call_method0(PyObject *object, PyObject *name)
-{
-    return PyObject_CallMethodNoArgs(object, name);
 }
 
 /* Send one datagram as _send_tick does: 1 sent, 0 not (counted and logged), -1 error. */
@@ -313,7 +292,7 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
     static char *keywords[] = {"pace_now", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|O:SendTick", keywords, &pace_now))
         return NULL;
-    PyObject *session = self->session, *dict = self->dict;
+    PyObject *session = self->view.session, *dict = self->view.dict;
     if (PyDict_SetItem(dict, send_call_name, Py_None) < 0)
         return NULL;
     PyObject *result = NULL;
@@ -323,7 +302,7 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
     if ((poller = dict_get(session, dict, poller_name)) == NULL)
         goto done;
     if (poller != Py_None) {  /* what arrived since the last tick (ticker.py says why) */
-        PyObject *drained = call_method0(poller, drain_name);
+        PyObject *drained = PyObject_CallMethodNoArgs(poller, drain_name);
         if (drained == NULL)
             goto done;
         Py_DECREF(drained);
@@ -339,7 +318,7 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
         goto done;
     }
     if ((reactor = dict_get(session, dict, reactor_name)) == NULL
-            || (now = call_method0(reactor, seconds_name)) == NULL)  /* wall clock: SR NTP timestamps */
+            || (now = PyObject_CallMethodNoArgs(reactor, seconds_name)) == NULL)  /* wall clock: SR NTP timestamps */
         goto done;
     if (pace_now != Py_None)
         pace = Py_NewRef(pace_now);
@@ -347,7 +326,7 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
         PyObject *pacer = dict_get(session, dict, pacer_name);
         if (pacer == NULL)
             goto done;
-        pace = call_method0(pacer, now_name);
+        pace = PyObject_CallMethodNoArgs(pacer, now_name);
         Py_DECREF(pacer);
         if (pace == NULL)
             goto done;
@@ -363,7 +342,7 @@ SendTick_call(SendTick *self, PyObject *args, PyObject *kwargs)
     }
     Py_CLEAR(poller);
     if ((port = dict_get(session, dict, rtp_port_name)) == NULL
-            || (destination = dict_get(self->latch, self->latch_dict, destination_name)) == NULL
+            || (destination = dict_get(self->view.latch, self->view.latch_dict, destination_name)) == NULL
             || (poller = dict_get(session, dict, poller_name)) == NULL
             || (iterator = PyObject_GetIter(datagrams)) == NULL)
         goto done;
