@@ -187,21 +187,30 @@ def test_a_queued_socket_error_ends_the_drain_quietly(attach: Attach, port: Stan
     assert poller.drain() == 0  # the error was read once
 
 
-def test_drain_gives_an_ipv6_source_as_host_and_port(attach: Attach) -> None:
-    port = StandInPort(socket.AF_INET6, "::1")
-    sender = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    try:
-        sender.bind(("::1", 0))
-        poller, received = attach(port)
-        sender.sendto(b"six", port.address)
-        sender.sendto(b"again", port.address)
-        assert poller.drain() == 2
-        assert [(data, source) for data, source, _ in received] == [
-            (b"six", ("::1", sender.getsockname()[1])), (b"again", ("::1", sender.getsockname()[1]))]
-        assert all(at is not None for _, _, at in received)
-    finally:
-        sender.close()
-        port.socket.close()
+@pytest.fixture
+def port6() -> Iterator[StandInPort]:
+    stand_in = StandInPort(socket.AF_INET6, "::1")
+    yield stand_in
+    stand_in.socket.close()
+
+
+@pytest.fixture
+def peer6() -> Iterator[socket.socket]:
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    sock.bind(("::1", 0))
+    yield sock
+    sock.close()
+
+
+def test_drain_gives_an_ipv6_source_as_host_and_port(attach: Attach, port6: StandInPort,
+                                                     peer6: socket.socket) -> None:
+    poller, received = attach(port6)
+    peer6.sendto(b"six", port6.address)
+    peer6.sendto(b"again", port6.address)
+    assert poller.drain() == 2
+    assert [(data, source) for data, source, _ in received] == [
+        (b"six", ("::1", peer6.getsockname()[1])), (b"again", ("::1", peer6.getsockname()[1]))]
+    assert all(at is not None for _, _, at in received)
 
 
 def test_the_c_drainer_hands_over_what_the_python_loop_does(port: StandInPort, peer: socket.socket) -> None:
@@ -245,19 +254,12 @@ def test_sendto_sends_to_an_ip_literal_and_refuses_a_host_name(attach: Attach, p
         other.close()
 
 
-def test_sendto_over_ipv6(attach: Attach) -> None:
-    port = StandInPort(socket.AF_INET6, "::1")
-    receiver = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    try:
-        receiver.bind(("::1", 0))
-        poller, _ = attach(port)
-        poller.sendto(b"six", ("::1", receiver.getsockname()[1]))
-        assert receiver.recvfrom(100)[0] == b"six"
-        with pytest.raises(OSError, match="'127.0.0.1' is not an IP address"):
-            poller.sendto(b"four", (HOST, 9))
-    finally:
-        receiver.close()
-        port.socket.close()
+def test_sendto_over_ipv6(attach: Attach, port6: StandInPort, peer6: socket.socket) -> None:
+    poller, _ = attach(port6)
+    poller.sendto(b"six", ("::1", peer6.getsockname()[1]))
+    assert peer6.recvfrom(100)[0] == b"six"
+    with pytest.raises(OSError, match="'127.0.0.1' is not an IP address"):
+        poller.sendto(b"four", (HOST, 9))
 
 
 def test_reactor_pacer_sets_a_delayed_call_a_hair_before_the_due_time() -> None:
